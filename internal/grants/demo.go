@@ -1,0 +1,239 @@
+package grants
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"grantflow/workflow"
+)
+
+// DemoPassword is the password of every demo login.
+const DemoPassword = "grantflow-demo"
+
+type demoLogin struct {
+	Email string
+	Role  string
+	Note  string
+}
+
+var demoStaff = []struct {
+	email, name string
+	roles       []workflow.Role
+	province    string
+}{
+	{"admin@demo.grantflow.id", "Administrator Direktorat GTK Madrasah", []workflow.Role{workflow.RoleAdmin}, ""},
+	{"verifikator@demo.grantflow.id", "Siti Nurhaliza, S.Pd.I (Kankemenag)", []workflow.Role{workflow.RoleVerifier}, "Jawa Barat"},
+	{"verifikator2@demo.grantflow.id", "Ahmad Fauzi, M.Pd (Kankemenag)", []workflow.Role{workflow.RoleVerifier}, "Jawa Barat"},
+	{"penyetuju@demo.grantflow.id", "Dr. Hendra Gunawan (Kanwil)", []workflow.Role{workflow.RoleApprover}, ""},
+	{"keuangan@demo.grantflow.id", "Rina Marlina, S.E. (Keuangan)", []workflow.Role{workflow.RoleFinance}, ""},
+	{"auditor@demo.grantflow.id", "Bambang Sutrisno, Ak. (Inspektorat)", []workflow.Role{workflow.RoleAuditor}, ""},
+}
+
+var firstNames = []string{"Ahmad", "Siti", "Muhammad", "Nur", "Dewi", "Agus", "Fitri", "Rahmat", "Lilis", "Dedi", "Yuliani", "Hasan",
+	"Aisyah", "Bayu", "Eka", "Fauzan", "Ratna", "Iwan", "Maya", "Slamet", "Wulan", "Zainal", "Indah", "Joko", "Kurniasih", "Lukman",
+	"Nining", "Oman", "Puji", "Rizki"}
+var lastNames = []string{"Hidayat", "Rahmawati", "Saputra", "Nurjanah", "Kurniawan", "Lestari", "Firmansyah", "Maulana", "Susanti",
+	"Wijaya", "Permana", "Handayani", "Setiawan", "Pratama", "Suryani", "Ramadhan", "Fauziah", "Gunawan", "Anggraini", "Syahputra"}
+
+// demoGroup describes one seeded group and the state its grant is driven to.
+type demoGroup struct {
+	kind     workflow.Kind
+	name     string
+	subject  string
+	level    string
+	regency  string
+	madrasah []string
+	members  int
+	target   workflow.State
+}
+
+var demoGroups = []demoGroup{
+	{workflow.KKG, "KKG MI Kecamatan Cibiru", "", "MI", "Kota Bandung", []string{"MIN 1 Kota Bandung", "MIS Al-Hikmah Cibiru", "MIS Persis Cibiru"}, 18, workflow.Approved},
+	{workflow.MGMP, "MGMP Matematika MTs Kabupaten Garut", "Matematika", "MTs", "Kabupaten Garut", []string{"MTsN 1 Garut", "MTsS Al-Musaddadiyah", "MTsS Persis Tarogong"}, 20, workflow.Recommended},
+	{workflow.KKM, "KKM MTs Kabupaten Tasikmalaya", "", "MTs", "Kabupaten Tasikmalaya", []string{"MTsN 2 Tasikmalaya", "MTsS Cipasung", "MTsS Al-Ikhlas"}, 12, workflow.InReview},
+	{workflow.MGBK, "MGBK MA Kota Bogor", "Bimbingan Konseling", "MA", "Kota Bogor", []string{"MAN 1 Kota Bogor", "MAS Al-Ghazali", "MAS Nurul Fajri"}, 16, workflow.Submitted},
+	{workflow.KKG, "KKG RA Kecamatan Sumedang Utara", "", "RA", "Kabupaten Sumedang", []string{"RA Al-Ikhlas", "RA Miftahul Huda", "RA Darul Ulum"}, 15, workflow.RevisionRequested},
+	{workflow.MGMP, "MGMP Bahasa Arab MA Kabupaten Cianjur", "Bahasa Arab", "MA", "Kabupaten Cianjur", []string{"MAN 1 Cianjur", "MAS Al-Ittihad", "MAS Nurul Huda"}, 15, workflow.Rejected},
+	{workflow.POKJAWAS, "Pokjawas Madrasah Kabupaten Bekasi", "", "MA", "Kabupaten Bekasi", []string{"Kankemenag Kab. Bekasi"}, 10, workflow.Cancelled},
+	{workflow.KKG, "KKG MI Kecamatan Pangandaran", "", "MI", "Kabupaten Pangandaran", []string{"MIN 1 Pangandaran", "MIS Nurul Iman", "MIS Al-Falah"}, 11, workflow.Draft},
+}
+
+// SeedDemo fills an empty database with a programme with the §2 defaults,
+// groups of every kind with members, one user per role, and grants in every
+// state the service reaches, then prints the logins. On a database that
+// already has users it only prints the logins.
+func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
+	n, err := s.db.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintln(w, "database already has users: demo not seeded again")
+		return printLogins(w, demoLoginList())
+	}
+	today := s.today()
+	prog, err := s.CreateProgram(ctx, System, workflow.Program{
+		Name: fmt.Sprintf("Bantuan KKG/MGMP/KKM Madrasah %d", DateYear(today)), Year: DateYear(today),
+		ProposalOpensOn: today.AddDays(-30), ProposalClosesOn: today.AddDays(60),
+		ActivityEndsOn: today.AddDays(240), ReportDueOn: today.AddDays(270), BudgetTotal: 5_000_000_000,
+	})
+	if err != nil {
+		return fmt.Errorf("demo programme: %w", err)
+	}
+	staff := map[string]workflow.Actor{}
+	for _, st := range demoStaff {
+		u, err := s.CreateUser(ctx, System, NewUser{Email: st.email, Name: st.name, Password: DemoPassword, Roles: st.roles, Province: st.province})
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", st.email, err)
+		}
+		staff[st.email] = workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, Province: u.Province}
+	}
+	for gi, dg := range demoGroups {
+		grp := workflow.Group{Kind: dg.kind, Name: dg.name, Subject: dg.subject, Level: dg.level, Province: "Jawa Barat",
+			Regency: dg.regency, SKNumber: fmt.Sprintf("B-%d/Kk.10.%02d/PP.00/%d", 1200+gi, gi+1, DateYear(today)),
+			BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", 4410000+gi*7919),
+			BankAccountName: dg.name, Remote: dg.members < 15 && dg.kind != workflow.KKM && dg.kind != workflow.POKJAWAS}
+		for m := 0; m < dg.members; m++ {
+			pos := workflow.PosAnggota
+			switch m {
+			case 0:
+				pos = workflow.PosKetua
+			case 1:
+				pos = workflow.PosSekretaris
+			case 2:
+				pos = workflow.PosBendahara
+			}
+			grp.Members = append(grp.Members, workflow.Member{
+				Name:     firstNames[(gi*7+m)%len(firstNames)] + " " + lastNames[(gi*3+m*5)%len(lastNames)],
+				NIP:      fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+(m*3)%25, 1+m%12, 1+(m*7)%28, 5+m%15, 1+gi%12, (gi*31+m)%1000),
+				Madrasah: dg.madrasah[m%len(dg.madrasah)], Position: pos})
+		}
+		g, err := s.CreateGroup(ctx, System, grp)
+		if err != nil {
+			return fmt.Errorf("demo group %s: %w", dg.name, err)
+		}
+		chair, err := s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), Name: g.Members[0].Name,
+			Password: DemoPassword, Roles: []workflow.Role{workflow.RoleChair}, GroupID: g.ID})
+		if err != nil {
+			return err
+		}
+		_, err = s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), Name: g.Members[2].Name,
+			Password: DemoPassword, Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: g.ID})
+		if err != nil {
+			return err
+		}
+		chairActor := workflow.Actor{UserID: chair.ID, Name: chair.Name, Roles: chair.Roles, GroupID: g.ID}
+		if err := driveDemoGrant(ctx, s, prog, g, dg, chairActor, staff, today); err != nil {
+			return fmt.Errorf("demo grant of %s: %w", dg.name, err)
+		}
+	}
+	fmt.Fprintln(w, "demo seeded")
+	return printLogins(w, demoLoginList())
+}
+
+// DateYear returns the year of d.
+func DateYear(d workflow.Date) int { return d.Time().Year() }
+
+// DemoProposal returns a complete proposal for a group of kind k that fits
+// the programme defaults, starting its sessions on from.
+func DemoProposal(k workflow.Kind, from workflow.Date) workflow.Proposal {
+	rule := map[workflow.Kind]int{workflow.KKM: 5, workflow.POKJAWAS: 5}[k]
+	if rule == 0 {
+		rule = 3
+	}
+	p := workflow.Proposal{
+		Background:         "Kelompok kerja membutuhkan penguatan pembelajaran mendalam dan asesmen formatif sesuai Kurikulum Merdeka di madrasah anggota.",
+		Objectives:         "1. Anggota menyusun modul ajar berdiferensiasi. 2. Anggota mempraktikkan asesmen formatif di kelas. 3. Terbentuk komunitas belajar yang rutin bertemu.",
+		SustainabilityPlan: "Pertemuan bulanan bergilir di madrasah anggota dengan iuran sukarela; dokumentasi praktik baik dibagikan melalui grup kelompok kerja.",
+	}
+	day := 0
+	for i := 0; i < rule; i++ {
+		p.Activities = append(p.Activities, workflow.Activity{Kind: workflow.In, Title: fmt.Sprintf("In-%d: Lokakarya modul ajar dan asesmen", i+1), PlannedOn: from.AddDays(day), PlannedParticipants: 15})
+		day += 14
+		if i < 2 {
+			p.Activities = append(p.Activities, workflow.Activity{Kind: workflow.On, Title: fmt.Sprintf("On-%d: Praktik mengajar di madrasah anggota", i+1), PlannedOn: from.AddDays(day), PlannedParticipants: 15})
+			day += 14
+		}
+	}
+	p.Budget = []workflow.BudgetLine{
+		{Category: "konsumsi", Description: "Makan siang dan snack peserta", Quantity: 5 * 15, Unit: "orang-kali", UnitPrice: 45_000},
+		{Category: "honorarium", Description: "Honorarium narasumber In", Quantity: 3, Unit: "OJ", UnitPrice: 900_000},
+		{Category: "transport", Description: "Transport peserta On", Quantity: 30, Unit: "orang-kali", UnitPrice: 50_000},
+		{Category: "atk_bahan", Description: "ATK dan bahan praktik", Quantity: 1, Unit: "paket", UnitPrice: 1_250_000},
+		{Category: "penggandaan", Description: "Penggandaan modul", Quantity: 60, Unit: "eksemplar", UnitPrice: 15_000},
+		{Category: "dokumentasi", Description: "Dokumentasi dan penyusunan laporan", Quantity: 1, Unit: "paket", UnitPrice: 1_000_000},
+	}
+	return p
+}
+
+type demoStep struct {
+	who    workflow.Actor
+	action workflow.Action
+	in     ActInput
+}
+
+func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g workflow.Group, dg demoGroup, chair workflow.Actor, staff map[string]workflow.Actor, today workflow.Date) error {
+	v, err := s.OpenGrant(ctx, chair, prog.ID, g.ID)
+	if err != nil || dg.target == workflow.Draft {
+		return err
+	}
+	if _, err := s.SaveProposal(ctx, chair, v.ID, DemoProposal(g.Kind, today.AddDays(30))); err != nil {
+		return err
+	}
+	verifier, approver, admin := staff["verifikator@demo.grantflow.id"], staff["penyetuju@demo.grantflow.id"], staff["admin@demo.grantflow.id"]
+	steps := []demoStep{{chair, workflow.Submit, ActInput{}}}
+	switch dg.target {
+	case workflow.Submitted:
+	case workflow.Cancelled:
+		steps = append(steps, demoStep{admin, workflow.Cancel, ActInput{Comment: "Kelompok mengundurkan diri dari program tahun ini."}})
+	case workflow.RevisionRequested:
+		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
+			demoStep{verifier, workflow.RequestRevision, ActInput{Comment: "Rincian honorarium narasumber perlu disertai jumlah jam pelajaran."}})
+	case workflow.Rejected:
+		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
+			demoStep{verifier, workflow.Reject, ActInput{Comment: "SK kelompok kerja sudah tidak berlaku."}})
+	case workflow.InReview:
+		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}})
+	case workflow.Recommended, workflow.Approved:
+		p := DemoProposal(g.Kind, today)
+		if err := p.Normalize(); err != nil {
+			return err
+		}
+		amount := p.Total()
+		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
+			demoStep{verifier, workflow.Recommend, ActInput{Comment: "Proposal lengkap dan sesuai juknis.", ApprovedAmount: amount}})
+		if dg.target == workflow.Approved {
+			steps = append(steps, demoStep{approver, workflow.Approve, ActInput{Comment: "Disetujui."}})
+		}
+	}
+	for _, st := range steps {
+		if _, err := s.Act(ctx, st.who, v.ID, st.action, st.in); err != nil {
+			return fmt.Errorf("%s: %w", st.action, err)
+		}
+	}
+	return nil
+}
+
+func demoLoginList() []demoLogin {
+	var out []demoLogin
+	for _, st := range demoStaff {
+		out = append(out, demoLogin{st.email, string(st.roles[0]), st.name})
+	}
+	for gi, dg := range demoGroups {
+		out = append(out, demoLogin{fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), "chair", dg.name + " (" + string(dg.target) + ")"})
+		out = append(out, demoLogin{fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), "treasurer", dg.name})
+	}
+	return out
+}
+
+func printLogins(w io.Writer, logins []demoLogin) error {
+	fmt.Fprintf(w, "\ndemo logins (password for all: %s)\n", DemoPassword)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tROLE\tWHO / GROUP (GRANT STATE)")
+	for _, l := range logins {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Email, l.Role, l.Note)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,287 @@
+package grants
+
+import (
+	"context"
+	"fmt"
+
+	"grantflow/internal/postgres"
+	"grantflow/workflow"
+)
+
+// GroupRef is the part of a group a grant shows.
+type GroupRef struct {
+	ID       int64         `json:"id"`
+	Kind     workflow.Kind `json:"kind"`
+	Name     string        `json:"name"`
+	Province string        `json:"province"`
+	Regency  string        `json:"regency"`
+}
+
+// View is a grant as the API shows it to one person.
+type View struct {
+	workflow.Grant
+	Balance        int64             `json:"balance"`
+	Group          GroupRef          `json:"group"`
+	AllowedActions []workflow.Action `json:"allowed_actions"`
+}
+
+func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
+	allowed := workflow.Allowed(g, a)
+	if allowed == nil {
+		allowed = []workflow.Action{}
+	}
+	return View{Grant: g, Balance: g.Balance(), AllowedActions: allowed,
+		Group: GroupRef{ID: grp.ID, Kind: grp.Kind, Name: grp.Name, Province: grp.Province, Regency: grp.Regency}}
+}
+
+// OpenGrant opens a draft grant for a group in a programme: the group's
+// chair or treasurer, or an admin. One grant per group per programme (EConflict).
+func (s *Service) OpenGrant(ctx context.Context, a workflow.Actor, programID, groupID int64) (View, error) {
+	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer, workflow.RoleAdmin); err != nil {
+		return View{}, err
+	}
+	if !a.Has(workflow.RoleAdmin) && a.GroupID != groupID {
+		return View{}, workflow.Errorf(workflow.EForbidden, "Anda hanya dapat membuka hibah untuk kelompok Anda sendiri")
+	}
+	var out View
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		var p workflow.Problems
+		prog, err := tx.Program(ctx, programID)
+		if workflow.ErrorCode(err) == workflow.ENotFound {
+			p.Add("program_id", "program tidak ditemukan")
+		} else if err != nil {
+			return err
+		}
+		grp, err := tx.Group(ctx, groupID)
+		if workflow.ErrorCode(err) == workflow.ENotFound || (err == nil && !a.Sees(grp.ID, grp.Province, grp.Regency)) {
+			p.Add("group_id", "kelompok tidak ditemukan")
+		} else if err != nil {
+			return err
+		}
+		if err := p.Err("hibah tidak dapat dibuka"); err != nil {
+			return err
+		}
+		g, err := tx.CreateGrant(ctx, prog, grp)
+		if err != nil {
+			return err
+		}
+		ev := workflow.NewEvent(g, "open", a, actingRole(a, workflow.RoleChair, workflow.RoleTreasurer, workflow.RoleAdmin), s.now(), "", map[string]any{"program_id": prog.ID})
+		if _, err := tx.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		out = view(g, grp, a)
+		return nil
+	})
+	return out, err
+}
+
+// actingRole is the first of roles a holds: the role an event records.
+func actingRole(a workflow.Actor, roles ...workflow.Role) workflow.Role {
+	for _, r := range roles {
+		if a.Has(r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// SaveProposal replaces a grant's proposal: the group's chair or treasurer,
+// while the grant is a draft or sent back for revision (else EConflict).
+// Drafts may be incomplete; completeness is checked at submit.
+func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, p workflow.Proposal) (View, error) {
+	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
+		return View{}, err
+	}
+	if err := p.Normalize(); err != nil {
+		return View{}, err
+	}
+	var out View
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		if err != nil {
+			return err
+		}
+		if a.GroupID != g.GroupID {
+			return workflow.Errorf(workflow.EForbidden, "hanya pengurus kelompok ini yang dapat mengubah proposal")
+		}
+		if g.State != workflow.Draft && g.State != workflow.RevisionRequested {
+			return workflow.Errorf(workflow.EConflict, "proposal hanya dapat diubah saat berstatus draft atau perlu revisi (sekarang %s)", g.State)
+		}
+		prog, err := tx.Program(ctx, g.ProgramID)
+		if err != nil {
+			return err
+		}
+		var probs workflow.Problems
+		for i, b := range p.Budget {
+			if _, ok := prog.Category(b.Category); !ok {
+				probs.Add(fmt.Sprintf("budget[%d].category", i), "kategori %q tidak dikenal pada program ini", b.Category)
+			}
+		}
+		if err := probs.Err("proposal tidak valid"); err != nil {
+			return err
+		}
+		g.Proposal = p
+		if err := tx.SaveProposal(ctx, g); err != nil {
+			return err
+		}
+		ev := workflow.NewEvent(g, "save_proposal", a, actingRole(a, workflow.RoleChair, workflow.RoleTreasurer), s.now(), "",
+			map[string]any{"activities": len(p.Activities), "budget_lines": len(p.Budget), "total": p.Total()})
+		if _, err := tx.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		g, err = tx.Grant(ctx, id)
+		out = view(g, grp, a)
+		return err
+	})
+	return out, err
+}
+
+// Grant returns one grant as a sees it, or ENotFound when missing or out of scope.
+func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
+	var out View
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, grp, err := visibleGrant(ctx, tx, a, id, false)
+		out = view(g, grp, a)
+		return err
+	})
+	return out, err
+}
+
+// ListFilter narrows Grants; zero fields match everything.
+type ListFilter struct {
+	State     workflow.State
+	ProgramID int64
+	Province  string
+}
+
+// Grants returns the grants in a's scope that match f, without their
+// activities and budget lines.
+func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([]View, error) {
+	scope := scopeOf(a)
+	if f.Province != "" {
+		if scope.Province != "" && scope.Province != f.Province {
+			return []View{}, nil
+		}
+		scope.Province = f.Province
+	}
+	gs, err := s.db.Grants(ctx, postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID})
+	if err != nil {
+		return nil, err
+	}
+	groups := map[int64]workflow.Group{}
+	out := make([]View, 0, len(gs))
+	for _, g := range gs {
+		grp, ok := groups[g.GroupID]
+		if !ok {
+			if grp, err = s.db.Group(ctx, g.GroupID); err != nil {
+				return nil, err
+			}
+			groups[g.GroupID] = grp
+		}
+		g.Activities, g.Budget = nil, nil
+		out = append(out, view(g, grp, a))
+	}
+	return out, nil
+}
+
+// ActInput is the body of POST /grants/{id}/actions/{action}.
+type ActInput struct {
+	Comment        string         `json:"comment"`
+	ApprovedAmount int64          `json:"approved_amount"`
+	ExpectedState  workflow.State `json:"expected_state"`
+}
+
+// Act applies a workflow action to a grant in one transaction holding the
+// grant's row lock, and appends the event. Of two people acting at once,
+// one wins and the other gets EConflict. Disbursements go through Disburse.
+func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action workflow.Action, in ActInput) (View, error) {
+	if action == workflow.Disburse {
+		return View{}, workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
+	}
+	var out View
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		if err != nil {
+			return err
+		}
+		req := workflow.Request{Action: action, Actor: a, Now: s.now(), Comment: in.Comment,
+			ApprovedAmount: in.ApprovedAmount, ExpectedState: in.ExpectedState, Group: grp}
+		if action == workflow.Approve {
+			// The programme row lock makes approvals of different grants
+			// check the pool one after another.
+			if req.Program, err = tx.ProgramForUpdate(ctx, g.ProgramID); err != nil {
+				return err
+			}
+			if req.PoolCommitted, err = tx.PoolCommitted(ctx, g.ProgramID, g.ID); err != nil {
+				return err
+			}
+		} else if req.Program, err = tx.Program(ctx, g.ProgramID); err != nil {
+			return err
+		}
+		ev, err := workflow.Apply(&g, req)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.SaveTransition(ctx, g, ev); err != nil {
+			return err
+		}
+		out = view(g, grp, a)
+		return nil
+	})
+	return out, err
+}
+
+// Events returns a grant's audit trail when a may see the grant.
+func (s *Service) Events(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Event, error) {
+	var out []workflow.Event
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Events(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// Break is the first broken link of one grant's event chain.
+type Break struct {
+	GrantID int64
+	Seq     int
+	Reason  string
+}
+
+// VerifyChains recomputes every grant's hash chain and returns the first
+// broken link of each broken chain, and how many events it checked.
+func (s *Service) VerifyChains(ctx context.Context) ([]Break, int, error) {
+	var breaks []Break
+	var n int
+	var cur int64
+	prev, broken, want := "", false, 1
+	err := s.db.EachEvent(ctx, 0, func(ev workflow.Event) error {
+		n++
+		if ev.GrantID != cur {
+			cur, prev, broken, want = ev.GrantID, "", false, 1
+		}
+		if broken {
+			return nil
+		}
+		reason := ""
+		switch {
+		case ev.Seq != want:
+			reason = fmt.Sprintf("nomor urut %d, seharusnya %d", ev.Seq, want)
+		case ev.PrevHash != prev:
+			reason = "prev_hash tidak sama dengan hash peristiwa sebelumnya"
+		case workflow.ChainHash(ev.PrevHash, ev.Canonical()) != ev.Hash:
+			reason = "hash tidak cocok dengan isi peristiwa"
+		}
+		if reason != "" {
+			breaks = append(breaks, Break{GrantID: ev.GrantID, Seq: ev.Seq, Reason: reason})
+			broken = true
+		}
+		prev, want = ev.Hash, ev.Seq+1
+		return nil
+	})
+	return breaks, n, err
+}

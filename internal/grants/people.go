@@ -1,0 +1,177 @@
+package grants
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+
+	"grantflow/internal/auth"
+	"grantflow/internal/postgres"
+	"grantflow/workflow"
+)
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Email    string          `json:"email"`
+	Name     string          `json:"name"`
+	Password string          `json:"password"`
+	Roles    []workflow.Role `json:"roles"`
+	GroupID  int64           `json:"group_id"`
+	Province string          `json:"province"`
+	Regency  string          `json:"regency"`
+}
+
+// UserView is a user as the API shows it: never the password hash.
+type UserView struct {
+	ID       int64           `json:"id"`
+	Email    string          `json:"email"`
+	Name     string          `json:"name"`
+	Roles    []workflow.Role `json:"roles"`
+	GroupID  int64           `json:"group_id,omitempty"`
+	Province string          `json:"province,omitempty"`
+	Regency  string          `json:"regency,omitempty"`
+}
+
+// ViewUser converts a stored user for the API.
+func ViewUser(u postgres.User) UserView {
+	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+}
+
+// System is the actor of the command line (user add, demo): an administrator
+// with no user row behind it.
+var System = workflow.Actor{Name: "system", Roles: []workflow.Role{workflow.RoleAdmin}}
+
+// CreateUser adds a person. Only admins may; every invalid field is reported
+// at once (EUnprocessable), a taken e-mail answers EConflict.
+func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) (UserView, error) {
+	if err := require(a, workflow.RoleAdmin); err != nil {
+		return UserView{}, err
+	}
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	in.Name = strings.TrimSpace(in.Name)
+	in.Province, in.Regency = strings.TrimSpace(in.Province), strings.TrimSpace(in.Regency)
+	var p workflow.Problems
+	if addr, err := mail.ParseAddress(in.Email); err != nil || addr.Address != in.Email || len(in.Email) > 254 {
+		p.Add("email", "alamat email tidak valid")
+	}
+	if in.Name == "" || len(in.Name) > 200 {
+		p.Add("name", "nama wajib diisi (paling banyak 200 karakter)")
+	}
+	if err := auth.ValidatePassword(in.Password); err != nil {
+		if we, ok := err.(*workflow.Error); ok && len(we.Details) > 0 {
+			p = append(p, we.Details...)
+		} else {
+			p.Add("password", "kata sandi tidak valid")
+		}
+	}
+	group, staff := false, false
+	seen := map[workflow.Role]bool{}
+	if len(in.Roles) == 0 {
+		p.Add("roles", "paling sedikit satu peran")
+	}
+	for i, r := range in.Roles {
+		switch {
+		case r == workflow.RoleAdmin:
+		case r.IsStaff():
+			staff = true
+		case r.IsGroupRole():
+			group = true
+		default:
+			p.Add("roles", "peran %q tidak dikenal (peran ke-%d)", r, i+1)
+		}
+		if seen[r] {
+			p.Add("roles", "peran %q disebut dua kali", r)
+		}
+		seen[r] = true
+	}
+	// Segregation of duties: a group's own officer never also verifies,
+	// approves, pays or audits.
+	if group && (staff || seen[workflow.RoleAdmin]) {
+		p.Add("roles", "peran ketua/bendahara tidak boleh digabung dengan peran staf")
+	}
+	if group && in.GroupID <= 0 {
+		p.Add("group_id", "ketua dan bendahara wajib terhubung ke satu kelompok")
+	}
+	if !group && in.GroupID != 0 {
+		p.Add("group_id", "hanya ketua dan bendahara yang terhubung ke kelompok")
+	}
+	if !staff && (in.Province != "" || in.Regency != "") {
+		p.Add("province", "wilayah kerja hanya untuk peran staf")
+	}
+	if in.Regency != "" && in.Province == "" {
+		p.Add("regency", "kabupaten/kota memerlukan provinsi")
+	}
+	if err := p.Err("data pengguna tidak valid"); err != nil {
+		return UserView{}, err
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return UserView{}, workflow.Wrap(workflow.EInternal, err, "kata sandi tidak dapat disimpan")
+	}
+	var out postgres.User
+	err = s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		if group {
+			if _, err := tx.Group(ctx, in.GroupID); err != nil {
+				if workflow.ErrorCode(err) == workflow.ENotFound {
+					return (workflow.Problems{{Field: "group_id", Message: "kelompok tidak ditemukan"}}).Err("data pengguna tidak valid")
+				}
+				return err
+			}
+		}
+		out, err = tx.CreateUser(ctx, postgres.User{Email: in.Email, Name: in.Name, PasswordHash: hash, Roles: in.Roles,
+			GroupID: in.GroupID, Province: in.Province, Regency: in.Regency})
+		return err
+	})
+	return ViewUser(out), err
+}
+
+// Login checks a password and opens a session. It answers EUnauthorized for
+// a wrong address or password alike, and ETooMany while the account or the
+// client address has failed too often.
+func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if ok, wait := s.throttle.Allow(email, addr); !ok {
+		return "", UserView{}, workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(wait.Seconds())+1)
+	}
+	bad := workflow.Errorf(workflow.EUnauthorized, "email atau kata sandi salah")
+	if email == "" || password == "" || len(password) > 1024 {
+		s.throttle.Fail(email, addr)
+		return "", UserView{}, bad
+	}
+	u, err := s.db.UserByEmail(ctx, email)
+	if err != nil && workflow.ErrorCode(err) != workflow.ENotFound {
+		return "", UserView{}, err
+	}
+	// An unknown address ("" hash) costs one hash too, so timing reveals nothing.
+	ok, err := auth.CheckPassword(u.PasswordHash, password)
+	if err != nil || !ok || u.ID == 0 || u.Disabled {
+		s.throttle.Fail(email, addr)
+		return "", UserView{}, bad
+	}
+	s.throttle.Succeed(email)
+	token, tokenHash, err := auth.NewToken()
+	if err != nil {
+		return "", UserView{}, workflow.Wrap(workflow.EInternal, err, "sesi tidak dapat dibuat")
+	}
+	if err := s.db.CreateSession(ctx, tokenHash, u.ID, s.now().Add(s.max)); err != nil {
+		return "", UserView{}, err
+	}
+	return token, ViewUser(u), nil
+}
+
+// Authenticate returns the user of a bearer token or session cookie, or EUnauthorized.
+func (s *Service) Authenticate(ctx context.Context, token string) (postgres.User, error) {
+	if token == "" || len(token) > 200 {
+		return postgres.User{}, workflow.Errorf(workflow.EUnauthorized, "silakan masuk terlebih dahulu")
+	}
+	return s.db.SessionUser(ctx, auth.TokenHash(token), s.idle)
+}
+
+// Logout revokes the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.db.RevokeSession(ctx, auth.TokenHash(token))
+}
+
+// SessionMax is how long a session lives at most (the cookie's lifetime).
+func (s *Service) SessionMax() time.Duration { return s.max }

@@ -1,0 +1,252 @@
+// Package postgres holds every SQL statement of grantflow: opening and
+// migrating the database, transactions, and the queries of each record kind.
+// Database errors leave this package as *workflow.Error with a code chosen by
+// SQLSTATE, so callers never inspect driver errors.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"grantflow/migrations"
+	"grantflow/workflow"
+)
+
+// ext is what both *sqlx.DB and *sqlx.Tx offer; the query methods run on either.
+type ext interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// q carries the query methods shared by DB (autocommit reads) and Tx.
+type q struct{ x ext }
+
+// DB is the connection pool.
+type DB struct {
+	q
+	db *sqlx.DB
+}
+
+// Tx is one transaction; obtain it through DB.InTx.
+type Tx struct {
+	q
+	now time.Time
+}
+
+// Now returns the transaction's clock reading, truncated to what PostgreSQL
+// stores, so that every event of one transaction carries the same time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Open connects to the database of dsn, creating the database first when it
+// does not exist. It returns an EUnavailable error when PostgreSQL cannot be reached.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	dsn = withConnectTimeout(dsn)
+	if err := ensureDatabase(ctx, dsn); err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, workflow.Wrap(workflow.EInternal, err, "database URL tidak valid")
+	}
+	// Domain types carry json tags only; columns are named like their JSON fields.
+	db.Mapper = reflectx.NewMapperFunc("json", strings.ToLower)
+	db.SetMaxOpenConns(24)
+	db.SetMaxIdleConns(24)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, mapErr(err)
+	}
+	return &DB{q: q{db}, db: db}, nil
+}
+
+// withConnectTimeout adds connect_timeout so that an unreachable server fails
+// a request in seconds instead of hanging it.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	v := u.Query()
+	if v.Get("connect_timeout") == "" {
+		v.Set("connect_timeout", "3")
+	}
+	u.RawQuery = v.Encode()
+	return u.String()
+}
+
+// ensureDatabase creates the database named in dsn when it is missing, by
+// connecting to the server's "postgres" database.
+func ensureDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return workflow.Wrap(workflow.EInternal, err, "database URL tidak valid")
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || name == "postgres" {
+		return nil
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return workflow.Wrap(workflow.EInternal, err, "database URL tidak valid")
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return mapErr(err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // created meanwhile by another instance
+		return nil
+	}
+	return mapErr(err)
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// SQL returns the underlying pool, for baselines in benchmarks and for goose.
+func (db *DB) SQL() *sql.DB { return db.db.DB }
+
+func (db *DB) provider() (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db.db.DB, migrations.FS, goose.WithSessionLocker(locker))
+}
+
+// Migrate applies every pending migration. A PostgreSQL advisory lock makes
+// instances that start together take turns; a failed migration rolls back.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return workflow.Wrap(workflow.EInternal, err, "migrasi tidak dapat disiapkan")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return workflow.Wrap(workflow.EInternal, err, "migrasi gagal")
+	}
+	return nil
+}
+
+// Ready returns nil when the database answers and has no pending migration,
+// else an EUnavailable error.
+func (db *DB) Ready(ctx context.Context) error {
+	var version int64
+	err := db.db.GetContext(ctx, &version, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`)
+	if err != nil {
+		return mapErr(err)
+	}
+	if version < latestMigration() {
+		return workflow.Errorf(workflow.EUnavailable, "basis data belum dimigrasi (versi %d)", version)
+	}
+	return nil
+}
+
+// latestMigration is the highest version embedded in the binary.
+func latestMigration() int64 {
+	entries, _ := migrations.FS.ReadDir(".")
+	var max int64
+	for _, e := range entries {
+		var v int64
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil && v > max {
+			max = v
+		}
+	}
+	return max
+}
+
+// InTx runs fn in one transaction and commits when fn returns nil. The
+// transaction is rolled back on error or panic.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	tx := &Tx{q: q{sqlTx}, now: time.Now().UTC().Truncate(time.Microsecond)}
+	if err = fn(tx); err != nil {
+		return mapErr(err)
+	}
+	return mapErr(sqlTx.Commit())
+}
+
+// mapErr turns driver and context errors into *workflow.Error by SQLSTATE
+// class; *workflow.Error passes through unchanged.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var we *workflow.Error
+	if errors.As(err, &we) {
+		return err
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505": // unique_violation
+			return workflow.Wrap(workflow.EConflict, err, "data yang sama sudah ada")
+		case "23503": // foreign_key_violation
+			return workflow.Wrap(workflow.EUnprocessable, err, "data rujukan tidak ditemukan")
+		case "23514", "23502", "22001", "22003", "22007", "22008", "22P02": // check, not null, too long, out of range, bad datetime, bad text
+			return workflow.Wrap(workflow.EUnprocessable, err, "data tidak memenuhi aturan")
+		case "40001", "40P01", "55P03": // serialization, deadlock, lock not available
+			return workflow.Wrap(workflow.EConflict, err, "data sedang diubah oleh orang lain, coba lagi")
+		case "57014": // query_canceled (statement timeout or cancel)
+			return workflow.Wrap(workflow.EUnavailable, err, "basis data tidak menjawab tepat waktu")
+		}
+		switch pqErr.Code.Class() {
+		case "08", "57", "53": // connection exception, operator intervention, insufficient resources
+			return workflow.Wrap(workflow.EUnavailable, err, "basis data sedang tidak tersedia")
+		}
+		return workflow.Wrap(workflow.EInternal, err, "kesalahan basis data")
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &netErr):
+		return workflow.Wrap(workflow.EUnavailable, err, "basis data sedang tidak tersedia")
+	}
+	return workflow.Wrap(workflow.EInternal, err, "kesalahan basis data")
+}
+
+// notFound maps sql.ErrNoRows to an ENotFound error naming what was missing.
+func notFound(err error, what string, id int64) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return workflow.Errorf(workflow.ENotFound, "%s %d tidak ditemukan", what, id)
+	}
+	return mapErr(err)
+}

@@ -1,0 +1,250 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"grantflow/workflow"
+)
+
+// grantSelect reads a grant with its money derived from the rows that make it.
+const grantSelect = `SELECT g.id, g.number, g.program_id, g.group_id, g.state, g.amount_requested, g.amount_approved,
+	COALESCE(g.verifier_id, 0), COALESCE(g.approver_id, 0), g.background, g.objectives, g.sustainability_plan,
+	g.created_at, g.updated_at,
+	COALESCE(d.total, 0), COALESCE(d.n, 0),
+	COALESCE(e.total, 0), COALESCE(e.receipted, 0), COALESCE(e.missing, 0),
+	COALESCE(r.total, 0)
+	FROM grants g
+	LEFT JOIN LATERAL (SELECT sum(amount) AS total, count(*) AS n FROM disbursements WHERE grant_id = g.id) d ON true
+	LEFT JOIN LATERAL (SELECT sum(amount) AS total,
+			sum(amount) FILTER (WHERE receipt_id IS NOT NULL) AS receipted,
+			count(*) FILTER (WHERE receipt_id IS NULL) AS missing
+		FROM expenses WHERE grant_id = g.id AND voided_at IS NULL) e ON true
+	LEFT JOIN LATERAL (SELECT sum(amount) AS total FROM refunds WHERE grant_id = g.id) r ON true`
+
+func scanGrant(sc interface{ Scan(...any) error }) (workflow.Grant, error) {
+	var g workflow.Grant
+	err := sc.Scan(&g.ID, &g.Number, &g.ProgramID, &g.GroupID, &g.State, &g.AmountRequested, &g.AmountApproved,
+		&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
+		&g.CreatedAt, &g.UpdatedAt,
+		&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded)
+	return g, err
+}
+
+// CreateGrant opens a draft for the group in the programme and gives it a
+// number such as KKG-2026-000123. A second grant for the same pair answers EConflict.
+func (tx *Tx) CreateGrant(ctx context.Context, p workflow.Program, grp workflow.Group) (workflow.Grant, error) {
+	var seq int64
+	if err := tx.x.GetContext(ctx, &seq, `SELECT nextval('grant_number_seq')`); err != nil {
+		return workflow.Grant{}, mapErr(err)
+	}
+	number := fmt.Sprintf("%s-%d-%06d", grp.Kind, p.Year, seq)
+	const query = `INSERT INTO grants (number, program_id, group_id, state, created_at, updated_at)
+		VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING id`
+	var id int64
+	if err := tx.x.GetContext(ctx, &id, query, number, p.ID, grp.ID, tx.now); err != nil {
+		if workflow.ErrorCode(mapErr(err)) == workflow.EConflict {
+			return workflow.Grant{}, workflow.Errorf(workflow.EConflict, "kelompok ini sudah memiliki hibah pada program ini")
+		}
+		return workflow.Grant{}, mapErr(err)
+	}
+	return tx.Grant(ctx, id)
+}
+
+// Grant returns a grant with its activities, budget lines and derived money, or ENotFound.
+func (q q) Grant(ctx context.Context, id int64) (workflow.Grant, error) {
+	return q.loadGrant(ctx, id, "")
+}
+
+// GrantForUpdate is Grant that also locks the grant row until the
+// transaction ends: every change to a grant or its money goes through it.
+func (tx *Tx) GrantForUpdate(ctx context.Context, id int64) (workflow.Grant, error) {
+	return tx.loadGrant(ctx, id, " FOR UPDATE OF g")
+}
+
+func (q q) loadGrant(ctx context.Context, id int64, lock string) (workflow.Grant, error) {
+	g, err := scanGrant(q.x.QueryRowxContext(ctx, grantSelect+` WHERE g.id = $1`+lock, id))
+	if err != nil {
+		return g, notFound(err, "hibah", id)
+	}
+	const activities = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants, a.status, a.held_on,
+		0 AS attendee_count,
+		(SELECT count(*) FROM evidence v WHERE v.activity_id = a.id) AS evidence_count
+		FROM activities a WHERE a.grant_id = $1 ORDER BY a.seq`
+	g.Activities = []workflow.Activity{}
+	if err := q.x.SelectContext(ctx, &g.Activities, activities, id); err != nil {
+		return g, mapErr(err)
+	}
+	const budget = `SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
+		COALESCE((SELECT sum(e.amount) FROM expenses e WHERE e.budget_line_id = b.id AND e.voided_at IS NULL), 0) AS spent
+		FROM budget_lines b WHERE b.grant_id = $1 ORDER BY b.seq`
+	g.Budget = []workflow.BudgetLine{}
+	err = q.x.SelectContext(ctx, &g.Budget, budget, id)
+	return g, mapErr(err)
+}
+
+// GrantFilter narrows a grant listing; zero fields match everything.
+type GrantFilter struct {
+	Scope
+	State     workflow.State
+	ProgramID int64
+	Limit     int
+}
+
+// Grants returns the grants matching f with their money but without
+// activities and budget lines, newest first.
+func (q q) Grants(ctx context.Context, f GrantFilter) ([]workflow.Grant, error) {
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 10000
+	}
+	query := grantSelect + ` JOIN groups gr ON gr.id = g.group_id
+		WHERE ($1 = '' OR gr.province = $1) AND ($2 = '' OR gr.regency = $2) AND ($3 = 0 OR g.group_id = $3)
+		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
+		ORDER BY g.id DESC LIMIT $6`
+	rows, err := q.x.QueryxContext(ctx, query, f.Province, f.Regency, f.GroupID, string(f.State), f.ProgramID, f.Limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []workflow.Grant{}
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, g)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// SaveProposal replaces the proposal text, planned activities and budget
+// lines of a grant locked by GrantForUpdate.
+func (tx *Tx) SaveProposal(ctx context.Context, g workflow.Grant) error {
+	const text = `UPDATE grants SET background = $2, objectives = $3, sustainability_plan = $4, updated_at = $5 WHERE id = $1`
+	if _, err := tx.x.ExecContext(ctx, text, g.ID, g.Background, g.Objectives, g.SustainabilityPlan, tx.now); err != nil {
+		return mapErr(err)
+	}
+	for _, del := range []string{`DELETE FROM activities WHERE grant_id = $1`, `DELETE FROM budget_lines WHERE grant_id = $1`} {
+		if _, err := tx.x.ExecContext(ctx, del, g.ID); err != nil {
+			return mapErr(err)
+		}
+	}
+	n := len(g.Activities)
+	aSeq, aKind, aTitle, aPlanned, aPart := make([]int64, n), make([]string, n), make([]string, n), make([]*string, n), make([]int64, n)
+	for i, a := range g.Activities {
+		aSeq[i], aKind[i], aTitle[i], aPart[i] = int64(a.Seq), string(a.Kind), a.Title, int64(a.PlannedParticipants)
+		if !a.PlannedOn.IsZero() {
+			s := a.PlannedOn.String()
+			aPlanned[i] = &s
+		}
+	}
+	const acts = `INSERT INTO activities (grant_id, seq, kind, title, planned_on, planned_participants)
+		SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::date[], $6::int[])`
+	if _, err := tx.x.ExecContext(ctx, acts, g.ID, pq.Array(aSeq), pq.Array(aKind), pq.Array(aTitle), pq.Array(aPlanned), pq.Array(aPart)); err != nil {
+		return mapErr(err)
+	}
+	m := len(g.Budget)
+	bSeq, bCat, bDesc, bQty, bUnit, bPrice := make([]int64, m), make([]string, m), make([]string, m), make([]int64, m), make([]string, m), make([]int64, m)
+	for i, b := range g.Budget {
+		bSeq[i], bCat[i], bDesc[i], bQty[i], bUnit[i], bPrice[i] = int64(b.Seq), b.Category, b.Description, b.Quantity, b.Unit, b.UnitPrice
+	}
+	const lines = `INSERT INTO budget_lines (grant_id, seq, category, description, quantity, unit, unit_price, amount)
+		SELECT $1, s, c, d, qty, u, p, qty * p FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) AS t(s, c, d, qty, u, p)`
+	_, err := tx.x.ExecContext(ctx, lines, g.ID, pq.Array(bSeq), pq.Array(bCat), pq.Array(bDesc), pq.Array(bQty), pq.Array(bUnit), pq.Array(bPrice))
+	return mapErr(err)
+}
+
+// SaveTransition writes the state and amounts Apply changed on a locked grant
+// and appends its event, in the caller's transaction.
+func (tx *Tx) SaveTransition(ctx context.Context, g workflow.Grant, ev workflow.Event) (workflow.Event, error) {
+	const query = `UPDATE grants SET state = $2, amount_requested = $3, amount_approved = $4,
+		verifier_id = $5, approver_id = $6, updated_at = $7 WHERE id = $1`
+	if _, err := tx.x.ExecContext(ctx, query, g.ID, g.State, g.AmountRequested, g.AmountApproved,
+		nullID(g.VerifierID), nullID(g.ApproverID), tx.now); err != nil {
+		return ev, mapErr(err)
+	}
+	return tx.AppendEvent(ctx, ev)
+}
+
+// AppendEvent gives ev the next sequence number of its grant, chains its hash
+// to the previous event and inserts it. The caller must hold the grant's row
+// lock (GrantForUpdate), which is what keeps the chain a line.
+func (tx *Tx) AppendEvent(ctx context.Context, ev workflow.Event) (workflow.Event, error) {
+	var last struct {
+		Seq  int    `json:"seq"`
+		Hash string `json:"hash"`
+	}
+	err := tx.x.GetContext(ctx, &last, `SELECT seq, hash FROM grant_events WHERE grant_id = $1 ORDER BY seq DESC LIMIT 1`, ev.GrantID)
+	if err != nil && workflow.ErrorCode(notFound(err, "", 0)) != workflow.ENotFound {
+		return ev, mapErr(err)
+	}
+	ev.Seq, ev.PrevHash = last.Seq+1, last.Hash
+	if ev.At.IsZero() {
+		ev.At = tx.now
+	}
+	ev.At = ev.At.UTC().Truncate(time.Microsecond)
+	if ev.Data == nil {
+		ev.Data = map[string]any{}
+	}
+	ev.Hash = workflow.ChainHash(ev.PrevHash, ev.Canonical())
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return ev, workflow.Wrap(workflow.EInternal, err, "data peristiwa tidak dapat disimpan")
+	}
+	const query = `INSERT INTO grant_events (grant_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role,
+		comment, data, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
+	err = tx.x.GetContext(ctx, &ev.ID, query, ev.GrantID, ev.Seq, ev.Action, ev.FromState, ev.ToState, ev.ActorID, ev.ActorName,
+		ev.ActorRole, ev.Comment, data, ev.At, ev.PrevHash, ev.Hash)
+	return ev, mapErr(err)
+}
+
+const eventColumns = `id, grant_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role, comment, data, at, prev_hash, hash`
+
+func scanEvent(sc interface{ Scan(...any) error }) (workflow.Event, error) {
+	var ev workflow.Event
+	var data []byte
+	if err := sc.Scan(&ev.ID, &ev.GrantID, &ev.Seq, &ev.Action, &ev.FromState, &ev.ToState, &ev.ActorID, &ev.ActorName,
+		&ev.ActorRole, &ev.Comment, &data, &ev.At, &ev.PrevHash, &ev.Hash); err != nil {
+		return ev, err
+	}
+	ev.At = ev.At.UTC()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep int64 digits exact for the hash
+	if err := dec.Decode(&ev.Data); err != nil {
+		return ev, workflow.Wrap(workflow.EInternal, err, "data peristiwa rusak")
+	}
+	return ev, nil
+}
+
+// Events returns a grant's events in chain order.
+func (q q) Events(ctx context.Context, grantID int64) ([]workflow.Event, error) {
+	out := []workflow.Event{}
+	err := q.EachEvent(ctx, grantID, func(ev workflow.Event) error { out = append(out, ev); return nil })
+	return out, err
+}
+
+// EachEvent calls fn for every event in order of grant and sequence; with
+// grantID > 0 only that grant's. It stops at fn's first error and returns it.
+func (q q) EachEvent(ctx context.Context, grantID int64, fn func(workflow.Event) error) error {
+	query := `SELECT ` + eventColumns + ` FROM grant_events WHERE ($1 = 0 OR grant_id = $1) ORDER BY grant_id, seq`
+	rows, err := q.x.QueryxContext(ctx, query, grantID)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return mapErr(err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
+}

@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+
+	"grantflow/workflow"
+)
+
+// programSettings is the jsonb column of the juknis settings read whole.
+type programSettings struct {
+	Ceilings        map[workflow.Kind]int64                 `json:"ceilings"`
+	ActivityRules   map[workflow.Kind]workflow.ActivityRule `json:"activity_rules"`
+	TranchePercents []int                                   `json:"tranche_percents"`
+	Categories      []workflow.Category                     `json:"categories"`
+	TaxRates        workflow.TaxRates                       `json:"tax_rates"`
+}
+
+const programColumns = `id, name, year, proposal_opens_on, proposal_closes_on, activity_ends_on, report_due_on,
+	budget_total, at_risk_after_days, dormant_after_days, settings, created_at`
+
+func scanProgram(sc interface{ Scan(...any) error }) (workflow.Program, error) {
+	var p workflow.Program
+	var settings []byte
+	err := sc.Scan(&p.ID, &p.Name, &p.Year, &p.ProposalOpensOn, &p.ProposalClosesOn, &p.ActivityEndsOn, &p.ReportDueOn,
+		&p.BudgetTotal, &p.AtRiskAfterDays, &p.DormantAfterDays, &settings, &p.CreatedAt)
+	if err != nil {
+		return p, err
+	}
+	var s programSettings
+	if err := json.Unmarshal(settings, &s); err != nil {
+		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program rusak")
+	}
+	p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates = s.Ceilings, s.ActivityRules, s.TranchePercents, s.Categories, s.TaxRates
+	return p, nil
+}
+
+// CreateProgram inserts p (already validated) and returns it with its id.
+func (q q) CreateProgram(ctx context.Context, p workflow.Program) (workflow.Program, error) {
+	settings, err := json.Marshal(programSettings{p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates})
+	if err != nil {
+		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program tidak dapat disimpan")
+	}
+	const query = `INSERT INTO programs (name, year, proposal_opens_on, proposal_closes_on, activity_ends_on, report_due_on,
+		budget_total, at_risk_after_days, dormant_after_days, settings)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ` + programColumns
+	row := q.x.QueryRowxContext(ctx, query, p.Name, p.Year, p.ProposalOpensOn, p.ProposalClosesOn, p.ActivityEndsOn, p.ReportDueOn,
+		p.BudgetTotal, p.AtRiskAfterDays, p.DormantAfterDays, settings)
+	out, err := scanProgram(row)
+	return out, mapErr(err)
+}
+
+// Program returns one programme, or ENotFound.
+func (q q) Program(ctx context.Context, id int64) (workflow.Program, error) {
+	const query = `SELECT ` + programColumns + ` FROM programs WHERE id = $1`
+	p, err := scanProgram(q.x.QueryRowxContext(ctx, query, id))
+	if err != nil {
+		return p, notFound(err, "program", id)
+	}
+	return p, nil
+}
+
+// ProgramForUpdate returns a programme and locks its row until the
+// transaction ends, so that approvals checking the pool take turns.
+func (tx *Tx) ProgramForUpdate(ctx context.Context, id int64) (workflow.Program, error) {
+	const query = `SELECT ` + programColumns + ` FROM programs WHERE id = $1 FOR UPDATE`
+	p, err := scanProgram(tx.x.QueryRowxContext(ctx, query, id))
+	if err != nil {
+		return p, notFound(err, "program", id)
+	}
+	return p, nil
+}
+
+// Programs returns every programme, newest first.
+func (q q) Programs(ctx context.Context) ([]workflow.Program, error) {
+	const query = `SELECT ` + programColumns + ` FROM programs ORDER BY year DESC, id DESC`
+	rows, err := q.x.QueryxContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []workflow.Program{}
+	for rows.Next() {
+		p, err := scanProgram(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, p)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// PoolCommitted returns the amount approved for the programme's grants that
+// hold or held money, leaving out grant except.
+func (q q) PoolCommitted(ctx context.Context, programID, except int64) (int64, error) {
+	const query = `SELECT COALESCE(sum(amount_approved), 0) FROM grants
+		WHERE program_id = $1 AND id <> $2 AND state IN ('approved', 'funded', 'report_submitted', 'closed')`
+	var n int64
+	err := q.x.GetContext(ctx, &n, query, programID, except)
+	return n, mapErr(err)
+}

@@ -1,0 +1,263 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"grantflow/internal/grants"
+	"grantflow/workflow"
+)
+
+func (s *Server) routes(api fiber.Router) {
+	api.Post("/session", s.login)
+
+	api.Use(s.authenticate)
+	api.Delete("/session", s.logout)
+	api.Get("/me", s.me)
+	api.Post("/users", s.createUser)
+	api.Post("/programs", s.createProgram)
+	api.Get("/programs", s.programs)
+	api.Get("/programs/:id", s.program)
+	api.Post("/groups", s.createGroup)
+	api.Get("/groups", s.groups)
+	api.Get("/groups/:id", s.group)
+	api.Post("/grants", s.openGrant)
+	api.Get("/grants", s.grants)
+	api.Get("/grants/:id", s.grant)
+	api.Put("/grants/:id/proposal", s.saveProposal)
+	api.Post("/grants/:id/actions/:action", s.act)
+	api.Get("/grants/:id/events", s.events)
+	s.moneyRoutes(api)
+}
+
+// actor returns the signed-in person set by authenticate.
+func actor(c *fiber.Ctx) workflow.Actor {
+	a, _ := c.Locals("actor").(workflow.Actor)
+	return a
+}
+
+func bearer(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// authenticate resolves the bearer token to a person, else 401.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	u, err := s.svc.Authenticate(c.UserContext(), bearer(c))
+	if err != nil {
+		return err
+	}
+	c.Locals("actor", u.Actor())
+	return c.Next()
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	token, u, err := s.svc.Login(c.UserContext(), in.Email, in.Password, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token, "user": u})
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.svc.Logout(c.UserContext(), bearer(c)); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(actor(c)) }
+
+func (s *Server) createUser(c *fiber.Ctx) error {
+	var in grants.NewUser
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.CreateUser(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+func (s *Server) createProgram(c *fiber.Ctx) error {
+	var in workflow.Program
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.svc.CreateProgram(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (s *Server) programs(c *fiber.Ctx) error {
+	ps, err := s.svc.Programs(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": ps, "total": len(ps)})
+}
+
+func (s *Server) program(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Program(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) createGroup(c *fiber.Ctx) error {
+	var in workflow.Group
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.CreateGroup(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+func (s *Server) groups(c *fiber.Ctx) error {
+	gs, err := s.svc.Groups(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": gs, "total": len(gs)})
+}
+
+func (s *Server) group(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	g, err := s.svc.Group(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+func (s *Server) openGrant(c *fiber.Ctx) error {
+	var in struct {
+		ProgramID int64 `json:"program_id"`
+		GroupID   int64 `json:"group_id"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.OpenGrant(c.UserContext(), actor(c), in.ProgramID, in.GroupID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+func (s *Server) grants(c *fiber.Ctx) error {
+	programID, err := queryID(c, "program_id")
+	if err != nil {
+		return err
+	}
+	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province")}
+	if f.State != "" && !validState(f.State) {
+		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
+			Details: []workflow.Detail{{Field: "state", Message: "status tidak dikenal"}}}
+	}
+	gs, err := s.svc.Grants(c.UserContext(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": gs, "total": len(gs)})
+}
+
+func validState(st workflow.State) bool {
+	for _, x := range workflow.States {
+		if x == st {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) grant(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	g, err := s.svc.Grant(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+func (s *Server) saveProposal(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in workflow.Proposal
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.SaveProposal(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+func (s *Server) act(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	action := workflow.Action(c.Params("action"))
+	known := false
+	for _, a := range workflow.Actions {
+		known = known || a == action
+	}
+	if !known {
+		return workflow.Errorf(workflow.ENotFound, "tindakan %q tidak dikenal", c.Params("action"))
+	}
+	var in grants.ActInput
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	g, err := s.svc.Act(c.UserContext(), actor(c), id, action, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+func (s *Server) events(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	evs, err := s.svc.Events(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": evs, "total": len(evs)})
+}

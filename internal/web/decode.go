@@ -1,0 +1,102 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"grantflow/workflow"
+)
+
+// decodeJSON reads exactly one JSON object into dst, refusing unknown fields
+// and trailing data. Every failure is an EInvalid error naming the field.
+func decodeJSON(c *fiber.Ctx, dst any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return workflow.Errorf(workflow.EInvalid, "isi permintaan kosong: kirim objek JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("trailing data")
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var we *workflow.Error
+	switch {
+	case errors.As(err, &syntax):
+		return workflow.Errorf(workflow.EInvalid, "JSON tidak valid pada posisi %d", syntax.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return workflow.Errorf(workflow.EInvalid, "isi permintaan harus berupa objek JSON")
+		}
+		return &workflow.Error{Code: workflow.EInvalid, Message: "jenis data tidak sesuai",
+			Details: []workflow.Detail{{Field: field, Message: "harus berupa " + typeName(typ.Type.Kind().String())}}}
+	case errors.As(err, &we):
+		return we
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &workflow.Error{Code: workflow.EInvalid, Message: "kolom tidak dikenal",
+			Details: []workflow.Detail{{Field: name, Message: "kolom ini tidak dikenal"}}}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return workflow.Errorf(workflow.EInvalid, "JSON terpotong")
+	default:
+		return workflow.Errorf(workflow.EInvalid, "isi permintaan tidak dapat dibaca: kirim satu objek JSON")
+	}
+}
+
+func typeName(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "bilangan bulat"
+	case kind == "string":
+		return "teks"
+	case kind == "bool":
+		return "true atau false"
+	case kind == "slice":
+		return "daftar (array)"
+	case kind == "map", kind == "struct":
+		return "objek"
+	}
+	return fmt.Sprintf("nilai yang sesuai (%s)", kind)
+}
+
+// idParam reads a positive integer path parameter; anything else is ENotFound,
+// since no record has such an id.
+func idParam(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, workflow.Errorf(workflow.ENotFound, "%s tidak ditemukan", c.Params(name))
+	}
+	return id, nil
+}
+
+// queryID reads an optional positive integer query parameter (0 when absent).
+func queryID(c *fiber.Ctx, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
+			Details: []workflow.Detail{{Field: name, Message: "harus berupa bilangan bulat positif"}}}
+	}
+	return id, nil
+}

@@ -1,0 +1,228 @@
+// Package web is grantflow's HTTP face: the Fiber app, its middleware, the
+// JSON API handlers and the one error handler that turns *workflow.Error
+// codes into statuses. Handlers parse, call one service method and render.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"grantflow/internal/grants"
+	"grantflow/workflow"
+)
+
+// Options configure a Server.
+type Options struct {
+	RequestTimeout time.Duration // deadline of each request's work; default 5 s
+	TrustedProxies []string      // addresses whose X-Forwarded-For is believed
+	Logger         *slog.Logger  // default: discard
+	PublicURL      string
+}
+
+// Server is the HTTP application.
+type Server struct {
+	app      *fiber.App
+	svc      *grants.Service
+	log      *slog.Logger
+	timeout  time.Duration
+	stopping atomic.Bool
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// MaxBody is the largest request body: a 10 MiB receipt plus its form fields.
+const MaxBody = 12 << 20
+
+// New builds the app with every route.
+func New(svc *grants.Service, o Options) *Server {
+	s := &Server{svc: svc, log: o.Logger, timeout: o.RequestTimeout}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.timeout <= 0 {
+		s.timeout = 5 * time.Second
+	}
+	cfg := fiber.Config{
+		Immutable:             true, // strings from the request outlive the handler
+		BodyLimit:             MaxBody,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		AppName:               "grantflow",
+	}
+	if len(o.TrustedProxies) > 0 {
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = o.TrustedProxies
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s.app = fiber.New(cfg)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "grantflow_http_requests_total", Help: "HTTP requests by route pattern and status."}, []string{"method", "route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "grantflow_http_request_duration_seconds", Help: "HTTP request latency by route pattern.", Buckets: prometheus.DefBuckets}, []string{"method", "route"})
+	reg.MustRegister(s.requests, s.latency)
+
+	s.app.Use(s.observe)
+	s.app.Use(recover.New())
+	s.app.Use(s.deadline)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.ready)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.routes(s.app.Group("/api/v1"))
+	return s
+}
+
+// App returns the Fiber app, for app.Test in tests and for Listen.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown makes /readyz answer 503 at once, then stops accepting
+// connections and waits up to timeout for in-flight requests to finish.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.stopping.Store(true)
+	return s.app.ShutdownWithTimeout(timeout)
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	if s.stopping.Load() {
+		return workflow.Errorf(workflow.EUnavailable, "server sedang berhenti")
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.DB().Ready(ctx); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// deadline gives every request a context with a deadline: database work
+// stops there, so an unreachable database answers 503 instead of hanging.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// observe assigns a request id, and logs and counts every request once it is answered.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	id := c.Get(fiber.HeaderXRequestID)
+	if !requestIDPattern.MatchString(id) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Locals("request_id", id)
+	c.Set(fiber.HeaderXRequestID, id)
+	err := c.Next()
+	if err != nil {
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if status == fiber.StatusNotFound && route == "/" {
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+	s.latency.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+	attrs := []any{"request_id", id, "method", c.Method(), "path", c.Path(), "route", route, "status", status,
+		"duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", c.IP()}
+	if u, ok := c.Locals("actor").(workflow.Actor); ok {
+		attrs = append(attrs, "user_id", u.UserID)
+	}
+	s.log.Info("request", attrs...)
+	return nil
+}
+
+// statusOf maps every error code to its HTTP status, in one place.
+var statusOf = map[workflow.Code]int{
+	workflow.EInvalid:       fiber.StatusBadRequest,
+	workflow.EUnprocessable: fiber.StatusUnprocessableEntity,
+	workflow.ENotFound:      fiber.StatusNotFound,
+	workflow.EConflict:      fiber.StatusConflict,
+	workflow.EForbidden:     fiber.StatusForbidden,
+	workflow.EUnauthorized:  fiber.StatusUnauthorized,
+	workflow.ETooLarge:      fiber.StatusRequestEntityTooLarge,
+	workflow.EUnsupported:   fiber.StatusUnsupportedMediaType,
+	workflow.ETooMany:       fiber.StatusTooManyRequests,
+	workflow.EUnavailable:   fiber.StatusServiceUnavailable,
+	workflow.EInternal:      fiber.StatusInternalServerError,
+}
+
+// fiberErrors translates Fiber's own errors (unknown route, body too large…).
+var fiberErrors = map[int]*workflow.Error{
+	fiber.StatusNotFound:              workflow.Errorf(workflow.ENotFound, "alamat tidak ditemukan"),
+	fiber.StatusMethodNotAllowed:      workflow.Errorf(workflow.ENotFound, "metode tidak tersedia untuk alamat ini"),
+	fiber.StatusRequestEntityTooLarge: workflow.Errorf(workflow.ETooLarge, "isi permintaan terlalu besar (maksimal 12 MiB)"),
+	fiber.StatusBadRequest:            workflow.Errorf(workflow.EInvalid, "permintaan tidak valid"),
+	fiber.StatusRequestTimeout:        workflow.Errorf(workflow.EUnavailable, "permintaan terlalu lama"),
+}
+
+type errorBody struct {
+	Error struct {
+		Code    workflow.Code     `json:"code"`
+		Message string            `json:"message"`
+		Details []workflow.Detail `json:"details"`
+	} `json:"error"`
+}
+
+// handleError is the one error handler: it answers every error as
+// {"error":{"code","message","details"}} and logs only internal ones, once.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	var we *workflow.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &we):
+	case errors.As(err, &fe):
+		if mapped, ok := fiberErrors[fe.Code]; ok {
+			we = mapped
+		} else {
+			we = workflow.Wrap(workflow.EInternal, err, "terjadi kesalahan pada server")
+		}
+	default:
+		we = workflow.Wrap(workflow.EInternal, err, "terjadi kesalahan pada server")
+	}
+	status, ok := statusOf[we.Code]
+	if !ok {
+		status = fiber.StatusInternalServerError
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.Details = we.Code, we.Message, we.Details
+	if body.Error.Details == nil {
+		body.Error.Details = []workflow.Detail{}
+	}
+	switch we.Code {
+	case workflow.EInternal:
+		s.log.Error("internal error", "request_id", c.Locals("request_id"), "path", c.Path(), "error", err.Error())
+		body.Error.Message = "terjadi kesalahan pada server"
+	case workflow.EUnavailable:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		s.log.Warn("unavailable", "request_id", c.Locals("request_id"), "path", c.Path(), "error", err.Error())
+	}
+	return c.Status(status).JSON(body)
+}
