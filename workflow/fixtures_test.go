@@ -105,10 +105,10 @@ func testProposal() Proposal {
 			act(5, In, "2026-08-10"),
 		},
 		Budget: []BudgetLine{
-			line(1, "konsumsi", 100, 50_000),      // 5 000 000
-			line(2, "honorarium", 2, 1_500_000),   // 3 000 000 = 25 %
-			line(3, "transport", 20, 100_000),     // 2 000 000
-			line(4, "atk_bahan", 1, 2_000_000),    // 2 000 000
+			line(1, "konsumsi", 100, 50_000),    // 5 000 000
+			line(2, "honorarium", 2, 1_500_000), // 3 000 000 = 25 %
+			line(3, "transport", 20, 100_000),   // 2 000 000
+			line(4, "atk_bahan", 1, 2_000_000),  // 2 000 000
 		},
 	}
 }

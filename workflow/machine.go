@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -135,7 +136,7 @@ func roleList(roles []Role) string {
 	var ls []string
 	for _, r := range roles {
 		l := r.Label()
-		if !containsString(ls, l) {
+		if !slices.Contains(ls, l) {
 			ls = append(ls, l)
 		}
 	}
@@ -146,15 +147,6 @@ func roleList(roles []Role) string {
 		return ls[0]
 	}
 	return strings.Join(ls[:len(ls)-1], ", ") + " atau " + ls[len(ls)-1]
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Allowed returns the actions actor a may take on grant g now, in the order

@@ -169,7 +169,7 @@ func TestTrancheAmounts(t *testing.T) {
 		{nil, 10, []int64{7, 3}}, // no split configured: the default
 		// No overflow at the int64 limit: 70 % of MaxInt64 is formed
 		// without MaxInt64 × 70.
-		{[]int{70, 30}, math.MaxInt64, []int64{6456360425798343065, 2767011611056432742}},
+		{[]int{70, 30}, math.MaxInt64, []int64{6456360425798343064, 2767011611056432743}},
 	}
 	for _, c := range cases {
 		p.TranchePercents = c.pcts

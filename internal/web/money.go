@@ -1,5 +1,269 @@
 package web
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
 
-func (s *Server) moneyRoutes(api fiber.Router) {}
+	"github.com/gofiber/fiber/v2"
+
+	"grantflow/internal/evidence"
+	"grantflow/internal/grants"
+	"grantflow/reports"
+	"grantflow/workflow"
+)
+
+func (s *Server) moneyRoutes(api fiber.Router) {
+	api.Post("/grants/:id/disbursements", s.disburse)
+	api.Get("/grants/:id/disbursements", s.disbursements)
+	api.Post("/grants/:id/expenses", s.recordExpense)
+	api.Get("/grants/:id/expenses", s.expenses)
+	api.Post("/grants/:id/expenses/:eid/void", s.voidExpense)
+	api.Post("/grants/:id/refunds", s.recordRefund)
+	api.Get("/grants/:id/refunds", s.refunds)
+	api.Get("/grants/:id/ledger", s.ledger)
+	api.Post("/grants/:id/activities/:aid/evidence", s.addEvidence)
+	api.Get("/evidence/:id", s.evidence)
+}
+
+func (s *Server) disburse(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in grants.DisbursementInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	d, err := s.svc.Disburse(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) disbursements(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ds, err := s.svc.Disbursements(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": ds, "total": len(ds)})
+}
+
+var expenseFields = []string{"spent_on", "budget_line_id", "activity_id", "vendor", "description", "amount", "tax_ppn", "tax_pph"}
+
+func (s *Server) recordExpense(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	// Refuse before storing a byte when this person may not record here.
+	if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleTreasurer); err != nil {
+		return err
+	}
+	var receipt *evidence.Object
+	f, err := readMultipart(c, expenseFields, "receipt", s.ingestPart(c, &receipt))
+	if err != nil {
+		return err
+	}
+	e, err := s.svc.RecordExpense(c.UserContext(), actor(c), id, grants.ExpenseForm{
+		SpentOn: f["spent_on"], BudgetLineID: f["budget_line_id"], ActivityID: f["activity_id"], Vendor: f["vendor"],
+		Description: f["description"], Amount: f["amount"], TaxPPN: f["tax_ppn"], TaxPPh: f["tax_pph"]}, receipt)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(e)
+}
+
+func (s *Server) expenses(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	es, err := s.svc.Expenses(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": es, "total": len(es)})
+}
+
+func (s *Server) voidExpense(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	eid, err := idParam(c, "eid")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	e, err := s.svc.VoidExpense(c.UserContext(), actor(c), id, eid, in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(e)
+}
+
+// recordRefund takes JSON {"amount","paid_on","ntpn"} or, to attach the
+// deposit slip, multipart with the same fields and a file "proof".
+func (s *Server) recordRefund(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in grants.RefundInput
+	var proof *evidence.Object
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
+		if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleTreasurer); err != nil {
+			return err
+		}
+		f, err := readMultipart(c, []string{"amount", "paid_on", "ntpn"}, "proof", s.ingestPart(c, &proof))
+		if err != nil {
+			return err
+		}
+		in = grants.RefundInput{Amount: f["amount"], PaidOn: f["paid_on"], NTPN: f["ntpn"]}
+	} else {
+		var body struct {
+			Amount int64         `json:"amount"`
+			PaidOn workflow.Date `json:"paid_on"`
+			NTPN   string        `json:"ntpn"`
+		}
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+		if body.Amount < 0 {
+			return &workflow.Error{Code: workflow.EUnprocessable, Message: "setoran sisa dana tidak valid",
+				Details: []workflow.Detail{{Field: "amount", Message: "jumlah tidak boleh negatif"}}}
+		}
+		in = grants.RefundInput{Amount: strconv.FormatInt(body.Amount, 10), PaidOn: body.PaidOn.String(), NTPN: body.NTPN}
+		if body.Amount == 0 {
+			in.Amount = "0"
+		}
+	}
+	r, err := s.svc.RecordRefund(c.UserContext(), actor(c), id, in, proof)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) refunds(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	rs, err := s.svc.Refunds(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": rs, "total": len(rs)})
+}
+
+func (s *Server) ledger(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	v, rows, err := s.svc.Ledger(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	name := "bku-" + v.Number
+	switch c.Query("format") {
+	case "":
+		return c.JSON(fiber.Map{"grant_id": v.ID, "number": v.Number, "items": rows, "total": len(rows), "balance": v.Balance})
+	case "csv":
+		var b bytes.Buffer
+		if err := reports.LedgerCSV(&b, rows); err != nil {
+			return err
+		}
+		return sendDownload(c, "text/csv; charset=utf-8", name+".csv", b.Bytes())
+	case "xlsx":
+		var b bytes.Buffer
+		if err := reports.LedgerXLSX(&b, v.Number, rows); err != nil {
+			return err
+		}
+		return sendDownload(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name+".xlsx", b.Bytes())
+	}
+	return &workflow.Error{Code: workflow.EInvalid, Message: "format tidak dikenal",
+		Details: []workflow.Detail{{Field: "format", Message: "gunakan csv atau xlsx"}}}
+}
+
+// attachment sets the headers of a download: the browser saves it, never renders it.
+func attachment(c *fiber.Ctx, contentType, filename string) {
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+}
+
+func sendDownload(c *fiber.Ctx, contentType, filename string, b []byte) error {
+	attachment(c, contentType, filename)
+	return c.Send(b)
+}
+
+func (s *Server) addEvidence(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	aid, err := idParam(c, "aid")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
+		return err
+	}
+	var obj *evidence.Object
+	f, err := readMultipart(c, []string{"kind"}, "file", s.ingestPart(c, &obj))
+	if err != nil {
+		return err
+	}
+	row, err := s.svc.AddActivityEvidence(c.UserContext(), actor(c), id, aid, strings.TrimSpace(f["kind"]), obj)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(row)
+}
+
+var extensions = map[string]string{evidence.MIMEJPEG: ".jpg", evidence.MIMEPNG: ".png", evidence.MIMEPDF: ".pdf"}
+
+// evidence serves a stored file to people in scope, as an attachment with
+// its stored type; ?preview=1 gives the downscaled EXIF-free copy of an image.
+func (s *Server) evidence(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	preview := c.Query("preview") == "1"
+	f, rc, err := s.svc.OpenEvidence(c.UserContext(), actor(c), id, preview)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("%s-%d", f.Kind, f.ID)
+	if preview {
+		name += "-pratinjau"
+	}
+	attachment(c, f.MIME, name+extensions[f.MIME])
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
+	c.Set("X-Evidence-SHA256", f.SHA256)
+	size := int(f.Size)
+	if f.Size < 0 {
+		size = -1
+	}
+	// SetBodyStream closes rc once the response is written.
+	c.Context().SetBodyStream(rc, size)
+	return nil
+}
+

@@ -8,7 +8,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
+	"mime"
 	"regexp"
 	"strconv"
 	"sync/atomic"
@@ -59,6 +61,10 @@ func New(svc *grants.Service, o Options) *Server {
 	cfg := fiber.Config{
 		Immutable:             true, // strings from the request outlive the handler
 		BodyLimit:             MaxBody,
+		// Uploads are streamed part by part into the evidence store instead
+		// of being buffered whole; JSON bodies are bounded by limitJSON.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		ReadTimeout:           60 * time.Second,
@@ -82,6 +88,7 @@ func New(svc *grants.Service, o Options) *Server {
 	s.app.Use(s.observe)
 	s.app.Use(recover.New())
 	s.app.Use(s.deadline)
+	s.app.Use(limitJSON)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.ready)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
@@ -120,6 +127,32 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// MaxJSON bounds a JSON request body; larger ones answer 413.
+const MaxJSON = 1 << 20
+
+// limitJSON reads every non-multipart body into memory up to MaxJSON and
+// refuses larger ones (413). With streamed request bodies the server itself
+// does not bound them, and a chunked body has no length to check up front.
+func limitJSON(c *fiber.Ctx) error {
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
+		return c.Next()
+	}
+	if c.Request().Header.ContentLength() > MaxJSON {
+		return fiberErrors[fiber.StatusRequestEntityTooLarge]
+	}
+	if stream := c.Context().RequestBodyStream(); stream != nil && c.Request().Header.ContentLength() != 0 {
+		b, err := io.ReadAll(io.LimitReader(stream, MaxJSON+1))
+		if err != nil {
+			return workflow.Errorf(workflow.EInvalid, "isi permintaan tidak dapat dibaca")
+		}
+		if len(b) > MaxJSON {
+			return fiberErrors[fiber.StatusRequestEntityTooLarge]
+		}
+		c.Request().SetBodyRaw(b)
+	}
 	return c.Next()
 }
 
