@@ -266,4 +266,3 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	c.Context().SetBodyStream(rc, size)
 	return nil
 }
-

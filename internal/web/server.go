@@ -59,18 +59,18 @@ func New(svc *grants.Service, o Options) *Server {
 		s.timeout = 5 * time.Second
 	}
 	cfg := fiber.Config{
-		Immutable:             true, // strings from the request outlive the handler
-		BodyLimit:             MaxBody,
+		Immutable: true, // strings from the request outlive the handler
+		BodyLimit: MaxBody,
 		// Uploads are streamed part by part into the evidence store instead
 		// of being buffered whole; JSON bodies are bounded by limitJSON.
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
-		ErrorHandler:          s.handleError,
-		DisableStartupMessage: true,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		AppName:               "grantflow",
+		ErrorHandler:                 s.handleError,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  60 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		AppName:                      "grantflow",
 	}
 	if len(o.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true
