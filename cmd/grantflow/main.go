@@ -33,7 +33,7 @@ usage:
   grantflow user add --email E --name N --role R [--role R2] [--group ID] [--province P] [--regency R] [--password PW]
                                   (without --password the password is read from standard input)
   grantflow audit verify          recompute every grant's event hash chain
-  grantflow gc                    delete stored files that no database row points to
+  grantflow gc [--grace 1h]       delete stored files that no database row points to
 
 environment: DATABASE_URL, GRANTFLOW_ADDR, GRANTFLOW_DATA_DIR, GRANTFLOW_PUBLIC_URL (see README)
 `
@@ -85,16 +85,21 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		return auditVerify(ctx, cfg, stdout)
 	case "gc":
+		fs := flag.NewFlagSet("gc", flag.ContinueOnError)
+		grace := fs.Duration("grace", time.Hour, "keep unreferenced files younger than this (uploads in flight)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
 		svc, closeFn, err := service(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer closeFn()
-		res, err := svc.CollectGarbage(ctx, time.Hour)
+		res, err := svc.CollectGarbage(ctx, *grace)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "gc: %d files kept, %d removed\n", res.Kept, res.Removed)
+		fmt.Fprintf(stdout, "gc: %d files kept, %d removed, %d abandoned uploads removed\n", res.Kept, res.Removed, res.Temp)
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -238,7 +243,9 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		fmt.Fprintf(stdout, "BROKEN grant %d at event %d: %s\n", b.GrantID, b.Seq, b.Reason)
 	}
 	if len(breaks) > 0 {
-		return fmt.Errorf("%d broken chain(s)", len(breaks))
+		// The error names the first break too: cron mails and CI logs often keep only standard error.
+		b := breaks[0]
+		return fmt.Errorf("%d broken chain(s); first: grant %d at event %d: %s", len(breaks), b.GrantID, b.Seq, b.Reason)
 	}
 	fmt.Fprintf(stdout, "OK: %d events, every chain intact\n", n)
 	return nil

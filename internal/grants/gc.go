@@ -2,13 +2,19 @@ package grants
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"time"
 
 	"grantflow/workflow"
 )
 
 // GCResult counts what CollectGarbage did.
-type GCResult struct{ Kept, Removed int }
+type GCResult struct {
+	Kept    int // stored files a row points to, or younger than the grace
+	Removed int // stored files no row points to
+	Temp    int // abandoned staging files of interrupted uploads
+}
 
 // CollectGarbage deletes stored files that no evidence row points to (as
 // original or preview) and that are older than grace, so that an upload whose
@@ -50,5 +56,29 @@ func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (GCRe
 		}
 		res.Removed++
 	}
-	return res, nil
+	res.Temp, err = sweepTemp(s.store.TempDir(), cutoff)
+	return res, err
+}
+
+// sweepTemp removes the staging files of uploads that were interrupted (a
+// crash between create and rename) once they are older than cutoff. Only the
+// store's own name patterns are touched: the staging directory may be shared.
+func sweepTemp(dir string, cutoff time.Time) (int, error) {
+	n := 0
+	for _, pattern := range []string{"upload-*", "copy-*"} {
+		names, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return n, workflow.Wrap(workflow.EInternal, err, "direktori sementara tidak dapat dibaca")
+		}
+		for _, name := range names {
+			fi, err := os.Lstat(name)
+			if err != nil || !fi.Mode().IsRegular() || fi.ModTime().After(cutoff) {
+				continue
+			}
+			if err := os.Remove(name); err == nil {
+				n++
+			}
+		}
+	}
+	return n, nil
 }

@@ -58,17 +58,27 @@ func (tx *Tx) CreateGrant(ctx context.Context, p workflow.Program, grp workflow.
 
 // Grant returns a grant with its activities, budget lines and derived money, or ENotFound.
 func (q q) Grant(ctx context.Context, id int64) (workflow.Grant, error) {
-	return q.loadGrant(ctx, id, "")
+	return q.loadGrant(ctx, id)
 }
 
 // GrantForUpdate is Grant that also locks the grant row until the
 // transaction ends: every change to a grant or its money goes through it.
+//
+// The lock is taken by a statement of its own before the grant is read. Under
+// READ COMMITTED a locking SELECT that waited re-reads only the locked row;
+// its money sums would still come from the snapshot taken before the wait and
+// miss what the transaction it waited for committed. A new statement after
+// the lock sees every commit, so concurrent expenses cannot jointly overspend.
 func (tx *Tx) GrantForUpdate(ctx context.Context, id int64) (workflow.Grant, error) {
-	return tx.loadGrant(ctx, id, " FOR UPDATE OF g")
+	var locked int64
+	if err := tx.x.GetContext(ctx, &locked, `SELECT id FROM grants WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return workflow.Grant{}, notFound(err, "hibah", id)
+	}
+	return tx.loadGrant(ctx, id)
 }
 
-func (q q) loadGrant(ctx context.Context, id int64, lock string) (workflow.Grant, error) {
-	g, err := scanGrant(q.x.QueryRowxContext(ctx, grantSelect+` WHERE g.id = $1`+lock, id))
+func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {
+	g, err := scanGrant(q.x.QueryRowxContext(ctx, grantSelect+` WHERE g.id = $1`, id))
 	if err != nil {
 		return g, notFound(err, "hibah", id)
 	}
