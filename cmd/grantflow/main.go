@@ -76,7 +76,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return grants.SeedDemo(ctx, svc, stdout)
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
-			return errors.New("usage: grantflow user add --email E --name N --role R ...")
+			return errors.New("usage: grantflow user add --email E --name N --role R [--role R2] [--group ID] [--province P] [--regency R]")
 		}
 		return userAdd(ctx, cfg, args[2:], stdin, stdout)
 	case "audit":
