@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"grantflow/internal/grants"
+	"grantflow/reports"
 	"grantflow/workflow"
 )
 
@@ -180,11 +182,35 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
 			Details: []workflow.Detail{{Field: "state", Message: "status tidak dikenal"}}}
 	}
+	format := c.Query("format")
+	if format != "" && format != "csv" && format != "xlsx" {
+		return &workflow.Error{Code: workflow.EInvalid, Message: "format tidak dikenal",
+			Details: []workflow.Detail{{Field: "format", Message: "gunakan csv atau xlsx"}}}
+	}
 	gs, err := s.svc.Grants(c.UserContext(), actor(c), f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": gs, "total": len(gs)})
+	if format == "" {
+		return c.JSON(fiber.Map{"items": gs, "total": len(gs)})
+	}
+	rows := make([]reports.GrantRow, len(gs))
+	for i, g := range gs {
+		rows[i] = reports.GrantRow{Number: g.Number, State: string(g.State), Kind: string(g.Group.Kind), Group: g.Group.Name,
+			Province: g.Group.Province, Regency: g.Group.Regency, Requested: g.AmountRequested, Approved: g.AmountApproved,
+			Disbursed: g.Disbursed, Spent: g.Spent, Refunded: g.Refunded, Bal: g.Balance}
+	}
+	var b bytes.Buffer
+	if format == "csv" {
+		if err := reports.GrantsCSV(&b, rows); err != nil {
+			return err
+		}
+		return sendDownload(c, "text/csv; charset=utf-8", "hibah.csv", b.Bytes())
+	}
+	if err := reports.GrantsXLSX(&b, rows); err != nil {
+		return err
+	}
+	return sendDownload(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "hibah.xlsx", b.Bytes())
 }
 
 func validState(st workflow.State) bool {
