@@ -3,6 +3,7 @@ package workflow
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an Error; the web layer maps each code to one HTTP status.
@@ -36,6 +37,8 @@ type Error struct {
 	Message string
 	Details []Detail
 	Err     error
+	// RetryAfter, when set, tells a throttled or refused client when to try again.
+	RetryAfter time.Duration
 }
 
 // Errorf returns an *Error with the given code and a formatted message.

@@ -22,6 +22,7 @@ type Config struct {
 	SessionIdle    time.Duration // GRANTFLOW_SESSION_IDLE: a session unused this long expires
 	SessionMax     time.Duration // GRANTFLOW_SESSION_MAX: a session expires this long after login
 	TrustedProxies []string      // GRANTFLOW_TRUSTED_PROXIES: comma-separated; empty = trust none
+	ShutdownDrain  time.Duration // GRANTFLOW_SHUTDOWN_DRAIN: /readyz says 503 this long before the listener closes
 
 	// S3-compatible evidence store; used instead of DataDir when S3Endpoint is set.
 	S3Endpoint  string // GRANTFLOW_S3_ENDPOINT (host:port)
@@ -65,6 +66,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout: dur("GRANTFLOW_REQUEST_TIMEOUT", 5*time.Second),
 		SessionIdle:    dur("GRANTFLOW_SESSION_IDLE", 2*time.Hour),
 		SessionMax:     dur("GRANTFLOW_SESSION_MAX", 12*time.Hour),
+		ShutdownDrain:  dur("GRANTFLOW_SHUTDOWN_DRAIN", 2*time.Second),
 		S3Endpoint:     str("GRANTFLOW_S3_ENDPOINT", ""),
 		S3Bucket:       str("GRANTFLOW_S3_BUCKET", "grantflow"),
 		S3Region:       str("GRANTFLOW_S3_REGION", "us-east-1"),

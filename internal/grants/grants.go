@@ -195,14 +195,16 @@ type ActInput struct {
 // grant's row lock, and appends the event. Of two people acting at once,
 // one wins and the other gets EConflict. Disbursements go through Disburse.
 func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action workflow.Action, in ActInput) (View, error) {
-	if action == workflow.Disburse {
-		return View{}, workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
-	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id, true)
 		if err != nil {
 			return err
+		}
+		// Only after the scope check: a grant the caller may not see
+		// answers 404 here too, like a missing one.
+		if action == workflow.Disburse {
+			return workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
 		}
 		req := workflow.Request{Action: action, Actor: a, Now: s.now(), Comment: in.Comment,
 			ApprovedAmount: in.ApprovedAmount, ExpectedState: in.ExpectedState, Group: grp}

@@ -132,7 +132,9 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if ok, wait := s.throttle.Allow(email, addr); !ok {
-		return "", UserView{}, workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(wait.Seconds())+1)
+		err := workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(wait.Seconds())+1)
+		err.RetryAfter = wait
+		return "", UserView{}, err
 	}
 	bad := workflow.Errorf(workflow.EUnauthorized, "email atau kata sandi salah")
 	if email == "" || password == "" || len(password) > 1024 {
@@ -154,7 +156,10 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	if err != nil {
 		return "", UserView{}, workflow.Wrap(workflow.EInternal, err, "sesi tidak dapat dibuat")
 	}
-	if err := s.db.CreateSession(ctx, tokenHash, u.ID, s.now().Add(s.max)); err != nil {
+	// The database judges a session's expiry against its own now()
+	// (SessionUser), so the expiry is set on the wall clock too, never on
+	// the service clock that tests and demos move.
+	if err := s.db.CreateSession(ctx, tokenHash, u.ID, time.Now().Add(s.max)); err != nil {
 		return "", UserView{}, err
 	}
 	return token, ViewUser(u), nil

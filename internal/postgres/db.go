@@ -60,10 +60,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := ensureDatabase(ctx, dsn); err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open("postgres", dsn)
+	connector, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, workflow.Wrap(workflow.EInternal, err, "database URL tidak valid")
 	}
+	connector.Dialer(recordingDialer{})
+	db := sqlx.NewDb(sql.OpenDB(deadlineConnector{connector}), "postgres")
 	// Domain types carry json tags only; columns are named like their JSON fields.
 	db.Mapper = reflectx.NewMapperFunc("json", strings.ToLower)
 	db.SetMaxOpenConns(24)
@@ -118,7 +120,10 @@ func ensureDatabase(ctx context.Context, dsn string) error {
 	}
 	_, err = db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // created meanwhile by another instance
+	// Created meanwhile by another instance: PostgreSQL reports the race as
+	// duplicate_database or, when both inserts reach pg_database together, as
+	// a unique violation on its name index.
+	if errors.As(err, &pqErr) && (pqErr.Code == "42P04" || pqErr.Code == "23505") {
 		return nil
 	}
 	return mapErr(err)
@@ -156,6 +161,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) Ready(ctx context.Context) error {
 	var version int64
 	err := db.db.GetContext(ctx, &version, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "42P01" { // undefined_table: never migrated
+		return workflow.Errorf(workflow.EUnavailable, "basis data belum dimigrasi")
+	}
 	if err != nil {
 		return mapErr(err)
 	}
@@ -228,6 +237,8 @@ func mapErr(err error) error {
 		switch pqErr.Code.Class() {
 		case "08", "57", "53": // connection exception, operator intervention, insufficient resources
 			return workflow.Wrap(workflow.EUnavailable, err, "basis data sedang tidak tersedia")
+		case "22": // data exception: the input itself (a NUL byte in text or jsonb, 22021/22P05, …)
+			return workflow.Wrap(workflow.EUnprocessable, err, "data tidak memenuhi aturan")
 		}
 		return workflow.Wrap(workflow.EInternal, err, "kesalahan basis data")
 	}
@@ -249,4 +260,110 @@ func notFound(err error, what string, id int64) error {
 		return workflow.Errorf(workflow.ENotFound, "%s %d tidak ditemukan", what, id)
 	}
 	return mapErr(err)
+}
+
+// deadlineGrace is how long after a statement's context deadline its socket
+// gives up, leaving lib/pq's own cancel request the first chance to end it.
+const deadlineGrace = 500 * time.Millisecond
+
+// deadlineConnector opens lib/pq connections whose socket reads and writes
+// stop at the deadline of the statement's context. lib/pq ends a query on a
+// context deadline by sending PostgreSQL a cancel request, but a server that
+// has stopped answering (hung, or behind a silent network) never acts on it,
+// and the blocked read would hold the request and its pooled connection
+// forever. With the socket deadline the statement fails with a network
+// error (EUnavailable), lib/pq marks the connection bad and the pool drops
+// it. Statements without a deadline (the command line) are not bounded.
+type deadlineConnector struct{ pq *pq.Connector }
+
+// connSlot carries, through the context of Connect, where recordingDialer
+// leaves the socket it dialled for that connection.
+type connSlot struct{}
+
+func (c deadlineConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	var nc net.Conn
+	cn, err := c.pq.Connect(context.WithValue(ctx, connSlot{}, &nc))
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineConn{Conn: cn, nc: nc}, nil
+}
+
+func (c deadlineConnector) Driver() driver.Driver { return c.pq.Driver() }
+
+// recordingDialer is lib/pq's default dialer that also hands the socket to
+// the deadlineConnector asking for it.
+type recordingDialer struct{ d net.Dialer }
+
+func (d recordingDialer) Dial(network, address string) (net.Conn, error) {
+	return d.d.Dial(network, address)
+}
+
+func (d recordingDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+func (d recordingDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := d.d.DialContext(ctx, network, address)
+	if slot, ok := ctx.Value(connSlot{}).(*net.Conn); ok && err == nil {
+		*slot = c
+	}
+	return c, err
+}
+
+// deadlineConn is a lib/pq connection that arms its socket's deadline from
+// the context of every call that starts talking to the server. Rows read
+// and a transaction committed later stay under the deadline armed by the
+// query or BeginTx that started them.
+type deadlineConn struct {
+	driver.Conn
+	nc net.Conn
+}
+
+func (c *deadlineConn) arm(ctx context.Context) {
+	if c.nc == nil {
+		return
+	}
+	var t time.Time // zero: no deadline
+	if dl, ok := ctx.Deadline(); ok {
+		t = dl.Add(deadlineGrace)
+	}
+	_ = c.nc.SetDeadline(t)
+}
+
+func (c *deadlineConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.arm(ctx)
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+func (c *deadlineConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.arm(ctx)
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (c *deadlineConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.arm(ctx)
+	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+}
+
+func (c *deadlineConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.arm(ctx)
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+}
+
+func (c *deadlineConn) Ping(ctx context.Context) error {
+	c.arm(ctx)
+	return c.Conn.(driver.Pinger).Ping(ctx)
+}
+
+func (c *deadlineConn) ResetSession(ctx context.Context) error {
+	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+func (c *deadlineConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+
+func (c *deadlineConn) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.Conn.(driver.NamedValueChecker).CheckNamedValue(nv)
 }

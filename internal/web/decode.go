@@ -18,8 +18,14 @@ import (
 // and trailing data. Every failure is an EInvalid error naming the field.
 func decodeJSON(c *fiber.Ctx, dst any) error {
 	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return workflow.Errorf(workflow.EInvalid, "isi permintaan kosong: kirim objek JSON")
+	}
+	// encoding/json accepts a bare null as "nothing to change": for PUT
+	// proposal that would silently empty a draft. Only an object is a request.
+	if trimmed[0] != '{' {
+		return workflow.Errorf(workflow.EInvalid, "isi permintaan harus berupa objek JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

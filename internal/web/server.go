@@ -33,6 +33,9 @@ type Options struct {
 	TrustedProxies []string      // addresses whose X-Forwarded-For is believed
 	Logger         *slog.Logger  // default: discard
 	PublicURL      string
+	// ShutdownDrain is how long /readyz answers 503 before the listener
+	// closes, so that a load balancer stops sending before connections are refused.
+	ShutdownDrain time.Duration
 }
 
 // Server is the HTTP application.
@@ -41,6 +44,7 @@ type Server struct {
 	svc      *grants.Service
 	log      *slog.Logger
 	timeout  time.Duration
+	drain    time.Duration
 	stopping atomic.Bool
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -51,7 +55,7 @@ const MaxBody = 12 << 20
 
 // New builds the app with every route.
 func New(svc *grants.Service, o Options) *Server {
-	s := &Server{svc: svc, log: o.Logger, timeout: o.RequestTimeout}
+	s := &Server{svc: svc, log: o.Logger, timeout: o.RequestTimeout, drain: o.ShutdownDrain}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,10 +106,12 @@ func (s *Server) App() *fiber.App { return s.app }
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 
-// Shutdown makes /readyz answer 503 at once, then stops accepting
-// connections and waits up to timeout for in-flight requests to finish.
+// Shutdown makes /readyz answer 503 at once, keeps serving for the drain
+// period, then stops accepting connections and waits up to timeout for
+// in-flight requests to finish.
 func (s *Server) Shutdown(timeout time.Duration) error {
 	s.stopping.Store(true)
+	time.Sleep(s.drain)
 	return s.app.ShutdownWithTimeout(timeout)
 }
 
@@ -248,6 +254,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	body.Error.Code, body.Error.Message, body.Error.Details = we.Code, we.Message, we.Details
 	if body.Error.Details == nil {
 		body.Error.Details = []workflow.Detail{}
+	}
+	if we.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(we.RetryAfter.Seconds())+1))
 	}
 	switch we.Code {
 	case workflow.EInternal:

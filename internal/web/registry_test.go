@@ -1,0 +1,299 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"grantflow/workflow"
+)
+
+func TestPrograms(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+
+	t.Run("defaults when omitted", func(t *testing.T) {
+		h := h.in(t)
+		r := h.do("POST", "/api/v1/programs", admin, map[string]any{
+			"name": "Bantuan KKG/MGMP 2026", "year": 2026, "proposal_opens_on": "2026-02-01", "proposal_closes_on": "2026-04-30",
+			"activity_ends_on": "2026-10-31", "report_due_on": "2026-11-30", "budget_total": 2_000_000_000,
+			"ceilings": map[string]int64{"KKG": 20_000_000}, // one kind set, the others default
+		})
+		expect(t, r, http.StatusCreated, "create programme")
+		var p workflow.Program
+		r.decode(t, &p)
+		if p.ID == 0 || p.Name != "Bantuan KKG/MGMP 2026" || p.BudgetTotal != 2_000_000_000 || p.ProposalOpensOn.String() != "2026-02-01" {
+			t.Fatalf("programme = %+v", p)
+		}
+		wantCeil := map[workflow.Kind]int64{workflow.KKG: 20_000_000, workflow.MGMP: 30_000_000, workflow.MGBK: 30_000_000, workflow.KKM: 30_000_000, workflow.POKJAWAS: 30_000_000}
+		for k, v := range wantCeil {
+			if p.Ceilings[k] != v {
+				t.Errorf("ceiling %s = %d, want %d", k, p.Ceilings[k], v)
+			}
+		}
+		for k, want := range map[workflow.Kind]workflow.ActivityRule{workflow.KKG: {In: 3, On: 2}, workflow.MGMP: {In: 3, On: 2}, workflow.MGBK: {In: 3, On: 2}, workflow.KKM: {In: 5, On: 2}, workflow.POKJAWAS: {In: 5, On: 2}} {
+			if p.ActivityRules[k] != want {
+				t.Errorf("activity rule %s = %+v, want %+v", k, p.ActivityRules[k], want)
+			}
+		}
+		if !slices.Equal(p.TranchePercents, []int{70, 30}) {
+			t.Errorf("tranches %v", p.TranchePercents)
+		}
+		var codes []string
+		for _, c := range p.Categories {
+			codes = append(codes, c.Code)
+			if c.Code == "honorarium" && c.CapPercent != 30 {
+				t.Errorf("honorarium cap %d", c.CapPercent)
+			}
+		}
+		if want := []string{"konsumsi", "honorarium", "transport", "atk_bahan", "penggandaan", "sewa", "dokumentasi"}; !slices.Equal(codes, want) {
+			t.Errorf("categories %v, want %v", codes, want)
+		}
+		if p.TaxRates.PPN != 1100 || p.TaxRates.PPh22 != 150 || p.TaxRates.PPh23 != 200 {
+			t.Errorf("tax rates %+v", p.TaxRates)
+		}
+		if p.AtRiskAfterDays != 45 || p.DormantAfterDays != 90 {
+			t.Errorf("monitoring %d/%d", p.AtRiskAfterDays, p.DormantAfterDays)
+		}
+
+		// It reads back the same, for every signed-in role.
+		for _, who := range []string{"admin", "chairA", "verifier_out"} {
+			r := h.do("GET", fmt.Sprintf("/api/v1/programs/%d", p.ID), h.token(who), nil)
+			expect(t, r, 200, "read programme as "+who)
+			var back workflow.Program
+			r.decode(t, &back)
+			if back.ID != p.ID || back.Ceilings[workflow.KKG] != 20_000_000 || len(back.Categories) != 7 {
+				t.Fatalf("%s reads %+v", who, back)
+			}
+		}
+		r = h.do("GET", "/api/v1/programs", h.token("chairA"), nil)
+		expect(t, r, 200, "list")
+		var list struct {
+			Items []workflow.Program `json:"items"`
+			Total int                `json:"total"`
+		}
+		r.decode(t, &list)
+		if list.Total != 2 || len(list.Items) != 2 {
+			t.Fatalf("list total %d items %d", list.Total, len(list.Items))
+		}
+	})
+
+	t.Run("every problem at once", func(t *testing.T) {
+		h := h.in(t)
+		r := h.do("POST", "/api/v1/programs", admin, map[string]any{
+			"name": " ", "year": 1999, "proposal_opens_on": "2026-05-01", "proposal_closes_on": "2026-04-01",
+			"budget_total": -1, "tranche_percents": []int{60, 30}, "ceilings": map[string]int64{"KKG": 0, "XYZ": 1},
+			"categories": []map[string]any{{"code": "Konsumsi", "name": "K"}, {"code": "sewa", "name": ""}},
+			"tax_rates":  map[string]int{"ppn_bps": 20000}, "at_risk_after_days": 100, "dormant_after_days": 50,
+		})
+		e := expect(t, r, http.StatusUnprocessableEntity, "invalid programme")
+		if e.Code != "unprocessable" {
+			t.Fatalf("code %q", e.Code)
+		}
+		for _, f := range []string{"name", "year", "proposal_closes_on", "activity_ends_on", "report_due_on", "budget_total",
+			"ceilings.KKG", "ceilings.XYZ", "tranche_percents", "categories[0].code", "categories[1].name", "tax_rates.ppn_bps", "dormant_after_days"} {
+			if !e.hasField(f) {
+				t.Errorf("no detail for %s in %v", f, e.fields())
+			}
+		}
+	})
+
+	t.Run("admin only", func(t *testing.T) {
+		h := h.in(t)
+		body := programInput("Program staf", 1_000_000)
+		for _, who := range []string{"verifier", "approver", "chairA"} {
+			if e := expect(t, h.do("POST", "/api/v1/programs", h.token(who), body), http.StatusForbidden, who+" creates programme"); e.Code != "forbidden" {
+				t.Fatalf("code %q", e.Code)
+			}
+		}
+	})
+}
+
+// groupJSON marshals g after mut changes it.
+func groupJSON(g workflow.Group, mut func(*workflow.Group)) workflow.Group {
+	b, _ := json.Marshal(g)
+	var c workflow.Group
+	_ = json.Unmarshal(b, &c)
+	if mut != nil {
+		mut(&c)
+	}
+	return c
+}
+
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+
+	base := func(kind workflow.Kind, n int) workflow.Group {
+		return validGroup(kind, fmt.Sprintf("%s Uji %d", kind, n), "Kota Bandung", n)
+	}
+	cases := []struct {
+		name   string
+		g      workflow.Group
+		want   int
+		fields []string // detail fields expected on 422
+	}{
+		{"KKG 15", base(workflow.KKG, 15), 201, nil},
+		{"KKG 30", base(workflow.KKG, 30), 201, nil},
+		{"KKG 14", base(workflow.KKG, 14), 422, []string{"members"}},
+		{"KKG 31", base(workflow.KKG, 31), 422, []string{"members"}},
+		{"KKG remote 10", groupJSON(base(workflow.KKG, 10), func(g *workflow.Group) { g.Remote = true }), 201, nil},
+		{"MGBK remote 9", groupJSON(base(workflow.MGBK, 9), func(g *workflow.Group) { g.Remote = true }), 422, []string{"members"}},
+		{"KKM 10", base(workflow.KKM, 10), 201, nil},
+		{"KKM 9", base(workflow.KKM, 9), 422, []string{"members"}},
+		{"POKJAWAS 10", base(workflow.POKJAWAS, 10), 201, nil},
+		{"MGMP 14", base(workflow.MGMP, 14), 422, []string{"members"}},
+		{"NIP format", groupJSON(base(workflow.KKG, 15), func(g *workflow.Group) {
+			g.Members[4].NIP = "12345678901234567"              // 17 digits
+			g.Members[5].NIP = "19800101200501100X"             // not digits
+			g.Members[6].NIP = g.Members[7].NIP                 // duplicate
+			g.Members[8].NIP, g.Members[8].SimpatikaID = "", "" // no identity at all
+		}), 422, []string{"members[4].nip", "members[5].nip", "members[7].nip", "members[8].simpatika_id"}},
+		{"NIP written with dots and spaces", groupJSON(base(workflow.KKG, 15), func(g *workflow.Group) {
+			g.Members[4].NIP = "19800101 200501 1 004"
+		}), 201, nil},
+		{"two ketua, no bendahara", groupJSON(base(workflow.KKG, 15), func(g *workflow.Group) {
+			g.Members[1].Position = workflow.PosKetua
+			g.Members[2].Position = workflow.PosAnggota
+		}), 422, []string{"members"}},
+		{"bank account in a person's name", groupJSON(base(workflow.KKG, 15), func(g *workflow.Group) {
+			g.BankAccountName = "Ahmad Hidayat"
+			g.BankAccountNumber = "12ab"
+		}), 422, []string{"bank_account_name", "bank_account_number"}},
+		{"everything missing", workflow.Group{}, 422, []string{"kind", "name", "level", "province", "regency", "sk_number", "bank_name", "bank_account_number", "bank_account_name", "members"}},
+	}
+	for _, c := range cases {
+		r := h.do("POST", "/api/v1/groups", admin, c.g)
+		if r.status != c.want {
+			t.Errorf("%s: status %d, want %d: %s", c.name, r.status, c.want, truncate(r.body))
+			continue
+		}
+		if c.want == 201 {
+			var g workflow.Group
+			r.decode(t, &g)
+			if g.ID == 0 || len(g.Members) != len(c.g.Members) {
+				t.Errorf("%s: created %+v", c.name, g)
+			}
+			for i, m := range g.Members {
+				if m.ID == 0 {
+					t.Errorf("%s: member %d has no id", c.name, i)
+				}
+			}
+			continue
+		}
+		e := r.apiErr(t)
+		for _, f := range c.fields {
+			if !e.hasField(f) {
+				t.Errorf("%s: no detail for %s in %v", c.name, f, e.fields())
+			}
+		}
+		if c.name == "two ketua, no bendahara" {
+			msgs := fmt.Sprint(e.Details)
+			if !strings.Contains(msgs, "ketua") || !strings.Contains(msgs, "bendahara") {
+				t.Errorf("ketua/bendahara not both reported: %v", e.Details)
+			}
+		}
+	}
+
+	// A verifier may register groups inside their region only.
+	inside := validGroup(workflow.KKG, "KKG MI Kecamatan Lembang", "Kabupaten Bandung Barat", 15)
+	expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), inside), http.StatusCreated, "verifier inside scope")
+	outside := groupJSON(inside, func(g *workflow.Group) {
+		g.Province, g.Name, g.BankAccountName = "Jawa Timur", "KKG MI Kecamatan Batu", "KKG MI Kecamatan Batu"
+	})
+	if e := expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), outside), http.StatusForbidden, "verifier outside scope"); e.Code != "forbidden" {
+		t.Fatalf("code %q", e.Code)
+	}
+	for _, who := range []string{"approver", "chairA", "finance"} {
+		expect(t, h.do("POST", "/api/v1/groups", h.token(who), inside), http.StatusForbidden, who+" creates a group")
+	}
+
+	// Reading: a chair sees only their own group; scoped staff only theirs.
+	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d", h.groupA.ID), h.token("chairA"), nil), 200, "own group")
+	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d", h.groupB.ID), h.token("chairA"), nil), http.StatusNotFound, "other group")
+	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d", h.groupA.ID), h.token("verifier_out"), nil), http.StatusNotFound, "out of scope")
+	var list struct {
+		Items []workflow.Group `json:"items"`
+		Total int              `json:"total"`
+	}
+	r := h.do("GET", "/api/v1/groups", h.token("chairA"), nil)
+	expect(t, r, 200, "chair lists groups")
+	r.decode(t, &list)
+	if list.Total != 1 || list.Items[0].ID != h.groupA.ID {
+		t.Fatalf("chair sees %+v", list)
+	}
+	r = h.do("GET", "/api/v1/groups", h.token("verifier_out"), nil)
+	r.decode(t, &list)
+	if list.Total != 0 {
+		t.Fatalf("verifier of Jawa Timur sees %d groups", list.Total)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+
+	r := h.do("POST", "/api/v1/users", admin, map[string]any{"email": "Staf.Baru@Uji.Grantflow.ID", "name": "Staf Baru",
+		"password": "kata-sandi-baru", "roles": []string{"verifier", "auditor"}, "province": "Jawa Barat", "regency": "Kota Bandung"})
+	expect(t, r, http.StatusCreated, "create user")
+	var u map[string]any
+	r.decode(t, &u)
+	if u["email"] != "staf.baru@uji.grantflow.id" || u["province"] != "Jawa Barat" || u["id"] == nil {
+		t.Fatalf("user = %v", u)
+	}
+	if strings.Contains(string(r.body), "password") || strings.Contains(string(r.body), "argon2") {
+		t.Fatalf("answer shows the password: %s", r.body)
+	}
+
+	// The same address in another spelling is taken.
+	r = h.do("POST", "/api/v1/users", admin, map[string]any{"email": "staf.baru@uji.grantflow.id", "name": "Lain",
+		"password": "kata-sandi-lain", "roles": []string{"approver"}})
+	if e := expect(t, r, http.StatusConflict, "duplicate email"); e.Code != "conflict" {
+		t.Fatalf("code %q", e.Code)
+	}
+
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		fields []string
+	}{
+		{"chair and verifier", map[string]any{"email": "campur@uji.id", "name": "Campur", "password": "kata-sandi-123",
+			"roles": []string{"chair", "verifier"}, "group_id": h.groupA.ID}, []string{"roles"}},
+		{"treasurer and admin", map[string]any{"email": "campur2@uji.id", "name": "Campur", "password": "kata-sandi-123",
+			"roles": []string{"treasurer", "admin"}, "group_id": h.groupA.ID}, []string{"roles"}},
+		{"chair without group", map[string]any{"email": "ketua@uji.id", "name": "Ketua", "password": "kata-sandi-123",
+			"roles": []string{"chair"}}, []string{"group_id"}},
+		{"chair of a missing group", map[string]any{"email": "ketua@uji.id", "name": "Ketua", "password": "kata-sandi-123",
+			"roles": []string{"chair"}, "group_id": 999999}, []string{"group_id"}},
+		{"staff with a group", map[string]any{"email": "staf@uji.id", "name": "Staf", "password": "kata-sandi-123",
+			"roles": []string{"verifier"}, "group_id": h.groupA.ID}, []string{"group_id"}},
+		{"everything wrong", map[string]any{"email": "bukan email", "name": "", "password": "pendek",
+			"roles": []string{"superuser", "admin", "admin"}, "regency": "Kota Bandung"}, []string{"email", "name", "password", "roles", "regency"}},
+	} {
+		r := h.do("POST", "/api/v1/users", admin, c.body)
+		e := expect(t, r, http.StatusUnprocessableEntity, c.name)
+		for _, f := range c.fields {
+			if !e.hasField(f) {
+				t.Errorf("%s: no detail for %s in %v", c.name, f, e.fields())
+			}
+		}
+	}
+
+	// Only an admin creates users.
+	body := map[string]any{"email": "x@uji.id", "name": "X", "password": "kata-sandi-123", "roles": []string{"admin"}}
+	for _, who := range []string{"verifier", "approver", "chairA"} {
+		if e := expect(t, h.do("POST", "/api/v1/users", h.token(who), body), http.StatusForbidden, who+" creates a user"); e.Code != "forbidden" {
+			t.Fatalf("code %q", e.Code)
+		}
+	}
+
+	// The created person can log in with their roles.
+	r = h.do("POST", "/api/v1/session", "", map[string]string{"email": "staf.baru@uji.grantflow.id", "password": "kata-sandi-baru"})
+	expect(t, r, http.StatusCreated, "new user logs in")
+}
