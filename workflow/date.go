@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -70,19 +72,21 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.String() + `"`), nil
 }
 
-// UnmarshalJSON reads "YYYY-MM-DD", "" or null.
+// UnmarshalJSON reads "YYYY-MM-DD", "" or null. Anything else is a
+// *json.UnmarshalTypeError, to which encoding/json adds the field's name.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" || s == `""` {
 		*d = Date{}
 		return nil
 	}
+	bad := &json.UnmarshalTypeError{Value: "date " + s, Type: reflect.TypeOf(Date{})}
 	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return Errorf(EInvalid, "tanggal harus berupa teks YYYY-MM-DD")
+		return bad
 	}
 	p, err := ParseDate(s[1 : len(s)-1])
 	if err != nil {
-		return err
+		return bad
 	}
 	*d = p
 	return nil

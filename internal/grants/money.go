@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"grantflow/internal/evidence"
 	"grantflow/internal/postgres"
@@ -36,6 +38,8 @@ func (s *Service) Disburse(ctx context.Context, a workflow.Actor, id int64, in D
 	}
 	if in.Reference == "" || len(in.Reference) > 100 {
 		p.Add("reference", "nomor referensi bank wajib diisi (paling banyak 100 karakter)")
+	} else if !storable(in.Reference) {
+		p.Add("reference", "mengandung karakter yang tidak diizinkan")
 	}
 	if in.Tranche <= 0 {
 		p.Add("tranche", "tahap harus bilangan bulat positif")
@@ -200,10 +204,16 @@ func text(p *workflow.Problems, field, v string, max int) string {
 		p.Add(field, "wajib diisi")
 	case len([]rune(v)) > max:
 		p.Add(field, "paling banyak %d karakter", max)
-	case strings.ContainsRune(v, 0):
+	case !storable(v):
 		p.Add(field, "mengandung karakter yang tidak diizinkan")
 	}
 	return v
+}
+
+// storable reports whether PostgreSQL can keep v as text: valid UTF-8 with
+// no NUL. Anything else would fail the INSERT without naming the field.
+func storable(v string) bool {
+	return utf8.ValidString(v) && !strings.ContainsRune(v, 0)
 }
 
 // RecordExpense records a purchase backed by a stored receipt (treasurer of
@@ -218,14 +228,17 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 	e.ActivityID = parseID(&p, "activity_id", f.ActivityID, false)
 	e.Vendor = text(&p, "vendor", f.Vendor, 200)
 	e.Description = text(&p, "description", f.Description, 1000)
+	before := len(p)
 	e.Amount = parseMoney(&p, "amount", f.Amount, true)
-	if f.Amount != "" && e.Amount == 0 && len(p) == 0 {
+	// "0" parses; say so even when other fields failed too (all at once).
+	if f.Amount != "" && e.Amount == 0 && len(p) == before {
 		p.Add("amount", "jumlah harus lebih besar dari 0")
 	}
 	e.TaxPPN = parseMoney(&p, "tax_ppn", f.TaxPPN, false)
 	e.TaxPPh = parseMoney(&p, "tax_pph", f.TaxPPh, false)
-	if e.Amount > 0 && e.TaxPPN+e.TaxPPh > e.Amount {
-		p.Add("tax_pph", "jumlah pajak (%s) melebihi nilai belanja (%s)", money.Format(e.TaxPPN+e.TaxPPh), money.Format(e.Amount))
+	// Compared without forming the sum, which may overflow int64.
+	if e.Amount > 0 && (e.TaxPPN > e.Amount || e.TaxPPh > e.Amount-e.TaxPPN) {
+		p.Add("tax_pph", "jumlah pajak (PPN %s + PPh %s) melebihi nilai belanja (%s)", money.Format(e.TaxPPN), money.Format(e.TaxPPh), money.Format(e.Amount))
 	}
 	if receipt == nil {
 		p.Add("receipt", "bukti belanja (JPEG, PNG atau PDF) wajib diunggah")
@@ -372,8 +385,8 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 		if len(rows) == 0 {
 			return workflow.Errorf(workflow.ENotFound, "belanja %d tidak ditemukan", expenseID)
 		}
-		if reason == "" || len(reason) > 1000 {
-			return (workflow.Problems{{Field: "reason", Message: "alasan pembatalan wajib diisi (paling banyak 1000 karakter)"}}).Err("pembatalan tidak valid")
+		if reason == "" || len(reason) > 1000 || !storable(reason) {
+			return (workflow.Problems{{Field: "reason", Message: "alasan pembatalan wajib diisi (paling banyak 1000 karakter, tanpa karakter kontrol NUL)"}}).Err("pembatalan tidak valid")
 		}
 		if err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason); err != nil {
 			return err
@@ -568,12 +581,32 @@ func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int
 		}
 		key, f.MIME, f.Size = f.PreviewSHA256, evidence.MIMEJPEG, -1
 	}
-	rc, err := s.store.Open(ctx, key)
+	// The content is streamed after the handler returns, when the request's
+	// context is already cancelled: a store that reads lazily (S3) would fail
+	// mid-response. The stream gets its own bounded context, ended by Close.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), evidenceStreamTimeout)
+	rc, err := s.store.Open(sctx, key)
 	if err != nil {
+		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
 			return f, nil, workflow.Wrap(workflow.EUnavailable, err, "penyimpanan berkas tidak menjawab")
 		}
 		return f, nil, fmt.Errorf("open evidence %d: %w", fileID, err)
 	}
-	return f, rc, nil
+	return f, cancelOnClose{rc, cancel}, nil
+}
+
+// evidenceStreamTimeout bounds how long one evidence download may stream.
+const evidenceStreamTimeout = 2 * time.Minute
+
+// cancelOnClose releases the stream's context when the stream is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }

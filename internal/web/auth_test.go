@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,6 +111,9 @@ func TestLoginThrottle(t *testing.T) {
 	// The address matches in any case: the lock is per account, not per spelling.
 	r := h.do("POST", "/api/v1/session", "", map[string]string{"email": strings.ToUpper(victim.view.Email), "password": testPassword})
 	expect(t, r, http.StatusTooManyRequests, "throttled login, other case")
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 15*60+1 {
+		t.Errorf("throttled login Retry-After = %q, want seconds until the window frees", r.header.Get("Retry-After"))
+	}
 
 	// Another account from the same client address still logs in.
 	r = h.do("POST", "/api/v1/session", "", map[string]string{"email": other.view.Email, "password": testPassword})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -52,8 +53,12 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 		if field == "" {
 			return workflow.Errorf(workflow.EInvalid, "isi permintaan harus berupa objek JSON")
 		}
+		msg := "harus berupa " + typeName(typ.Type.Kind().String())
+		if typ.Type == reflect.TypeOf(workflow.Date{}) {
+			msg = "tanggal tidak valid, gunakan format YYYY-MM-DD"
+		}
 		return &workflow.Error{Code: workflow.EInvalid, Message: "jenis data tidak sesuai",
-			Details: []workflow.Detail{{Field: field, Message: "harus berupa " + typeName(typ.Type.Kind().String())}}}
+			Details: []workflow.Detail{{Field: field, Message: msg}}}
 	case errors.As(err, &we):
 		return we
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -85,6 +85,11 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 				if errors.As(err, &we) && (we.Code == workflow.ETooLarge || we.Code == workflow.EUnsupported) {
 					return nil, &workflow.Error{Code: we.Code, Message: we.Message, Details: []workflow.Detail{{Field: name, Message: we.Message}}}
 				}
+				// A body cut off inside the file part is the client's fault, not ours.
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir multipart rusak atau terpotong",
+						Details: []workflow.Detail{{Field: name, Message: "berkas terpotong"}}}
+				}
 				return nil, err
 			}
 		case contains(allowed, name):
