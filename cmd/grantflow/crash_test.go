@@ -336,4 +336,3 @@ func blobs(t *testing.T, st evidence.Store) []string {
 	}
 	return out
 }
-

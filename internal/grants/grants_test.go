@@ -86,7 +86,7 @@ func TestVerifyChains(t *testing.T) {
 
 	t.Run("intact after the demo", func(t *testing.T) {
 		t.Parallel()
-		w := seed(t)
+		w := seeded(t)
 		breaks, n, err := w.svc.VerifyChains(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +101,7 @@ func TestVerifyChains(t *testing.T) {
 
 	t.Run("edited comment", func(t *testing.T) {
 		t.Parallel()
-		w := seed(t)
+		w := seeded(t)
 		g := w.grant(t, workflow.Recommended)
 		tamper(t, w.db.SQL(), `UPDATE grant_events SET comment = 'disetujui oleh kepala' WHERE grant_id = $1 AND seq = 2`, g.ID)
 		breaks, _, err := w.svc.VerifyChains(ctx)
@@ -118,7 +118,7 @@ func TestVerifyChains(t *testing.T) {
 
 	t.Run("deleted middle event", func(t *testing.T) {
 		t.Parallel()
-		w := seed(t)
+		w := seeded(t)
 		g := w.grant(t, workflow.Approved)
 		tamper(t, w.db.SQL(), `DELETE FROM grant_events WHERE grant_id = $1 AND seq = 2`, g.ID)
 		breaks, _, err := w.svc.VerifyChains(ctx)
@@ -132,7 +132,7 @@ func TestVerifyChains(t *testing.T) {
 
 	t.Run("edited data of the last event", func(t *testing.T) {
 		t.Parallel()
-		w := seed(t)
+		w := seeded(t)
 		g := w.grant(t, workflow.Approved)
 		var last int
 		if err := w.db.SQL().QueryRow(`SELECT max(seq) FROM grant_events WHERE grant_id = $1`, g.ID).Scan(&last); err != nil {
@@ -154,7 +154,7 @@ func TestVerifyChains(t *testing.T) {
 func TestApproveRace(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
-	w := seed(t)
+	w := seeded(t)
 	g := w.grant(t, workflow.Recommended)
 	approver := w.actor(t, "penyetuju@demo.grantflow.id")
 
@@ -221,7 +221,7 @@ func TestApproveRace(t *testing.T) {
 func TestScope(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
-	w := seed(t)
+	w := seeded(t)
 	g := w.grant(t, workflow.Submitted)
 
 	mk := func(email, province, regency string) workflow.Actor {
@@ -280,7 +280,7 @@ func TestScope(t *testing.T) {
 func TestOpenGrantTwice(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
-	w := seed(t)
+	w := seeded(t)
 	draft := w.grant(t, workflow.Draft)
 
 	// The demo group already holds a grant in the programme.
@@ -322,7 +322,7 @@ func TestOpenGrantTwice(t *testing.T) {
 func TestSaveProposalUnknownCategory(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
-	w := seed(t)
+	w := seeded(t)
 	draft := w.grant(t, workflow.Draft)
 	chair := w.chairOf(t, draft.GroupID)
 	before := count(t, w, "grant_events")
@@ -349,7 +349,7 @@ func TestSaveProposalUnknownCategory(t *testing.T) {
 func TestSubmitOutsideProposalWindow(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
-	w := seed(t)
+	w := seeded(t)
 	draft := w.grant(t, workflow.Draft)
 	chair := w.chairOf(t, draft.GroupID)
 	prog, err := w.svc.Program(ctx, chair, draft.ProgramID)

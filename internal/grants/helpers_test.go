@@ -3,10 +3,16 @@ package grants_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/lib/pq"
 
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -29,16 +35,93 @@ type world struct {
 // fixture because it drives every grant through the service, the way people do.
 func seed(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
 	db := pgtest.New(t)
 	svc := grants.New(db, grants.Options{})
 	var out bytes.Buffer
-	if err := grants.SeedDemo(ctx, svc, &out); err != nil {
+	if err := grants.SeedDemo(ctxT(t), svc, &out); err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}
-	w := &world{db: db, svc: svc, out: out.String(), byStat: map[workflow.State]grants.View{}}
+	return newWorld(t, db, out.String())
+}
+
+// seeded gives t its own copy of a database seeded once per test binary:
+// seeding hashes 22 passwords and drives 8 grants, which would dominate the
+// run if every test did it. The copy is made like pgtest's, with CREATE
+// DATABASE … TEMPLATE, so each test still owns its database.
+func seeded(t *testing.T) *world {
+	t.Helper()
+	demo.once.Do(func() {
+		ctx := context.Background()
+		demo.name = "grantflow_demo_" + randomHex()
+		db, err := postgres.Open(ctx, pgtest.URL(demo.name))
+		if err != nil {
+			demo.err = err
+			return
+		}
+		defer db.Close()
+		if demo.err = db.Migrate(ctx); demo.err != nil {
+			return
+		}
+		var out bytes.Buffer
+		demo.err = grants.SeedDemo(ctx, grants.New(db, grants.Options{}), &out)
+		demo.out = out.String()
+	})
+	if demo.err != nil {
+		t.Fatalf("seeding the demo template: %v", demo.err)
+	}
+	name := "grantflow_test_" + randomHex()
+	admin, err := sql.Open("postgres", pgtest.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(demo.name)); err != nil {
+		t.Fatalf("clone the demo: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(name) })
+	db, err := postgres.Open(context.Background(), pgtest.URL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return newWorld(t, db, demo.out)
+}
+
+var demo struct {
+	once sync.Once
+	name string
+	out  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if demo.name != "" {
+		dropDatabase(demo.name)
+	}
+	os.Exit(code)
+}
+
+func dropDatabase(name string) {
+	a, err := sql.Open("postgres", pgtest.AdminURL())
+	if err != nil {
+		return
+	}
+	defer a.Close()
+	_, _ = a.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(name) + " WITH (FORCE)")
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newWorld(t *testing.T, db *postgres.DB, out string) *world {
+	t.Helper()
+	w := &world{db: db, svc: grants.New(db, grants.Options{}), out: out, byStat: map[workflow.State]grants.View{}}
 	w.admin = w.actor(t, "admin@demo.grantflow.id")
-	all, err := svc.Grants(ctx, w.admin, grants.ListFilter{})
+	all, err := w.svc.Grants(ctxT(t), w.admin, grants.ListFilter{})
 	if err != nil {
 		t.Fatalf("Grants: %v", err)
 	}
