@@ -1,8 +1,12 @@
 package grants
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"text/tabwriter"
 
@@ -58,6 +62,7 @@ var demoGroups = []demoGroup{
 	{workflow.MGMP, "MGMP Bahasa Arab MA Kabupaten Cianjur", "Bahasa Arab", "MA", "Kabupaten Cianjur", []string{"MAN 1 Cianjur", "MAS Al-Ittihad", "MAS Nurul Huda"}, 15, workflow.Rejected},
 	{workflow.POKJAWAS, "Pokjawas Madrasah Kabupaten Bekasi", "", "MA", "Kabupaten Bekasi", []string{"Kankemenag Kab. Bekasi"}, 10, workflow.Cancelled},
 	{workflow.KKG, "KKG MI Kecamatan Pangandaran", "", "MI", "Kabupaten Pangandaran", []string{"MIN 1 Pangandaran", "MIS Nurul Iman", "MIS Al-Falah"}, 11, workflow.Draft},
+	{workflow.KKG, "KKG MI Kecamatan Sukajadi", "", "MI", "Kota Bandung", []string{"MIN 2 Kota Bandung", "MIS Al-Istiqomah", "MIS Ar-Rahman"}, 16, workflow.Funded},
 }
 
 // SeedDemo fills an empty database with a programme with the §2 defaults,
@@ -119,13 +124,14 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), Name: g.Members[2].Name,
+		treasurer, err := s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), Name: g.Members[2].Name,
 			Password: DemoPassword, Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: g.ID})
 		if err != nil {
 			return err
 		}
-		chairActor := workflow.Actor{UserID: chair.ID, Name: chair.Name, Roles: chair.Roles, GroupID: g.ID}
-		if err := driveDemoGrant(ctx, s, prog, g, dg, chairActor, staff, today); err != nil {
+		staff["chair"] = workflow.Actor{UserID: chair.ID, Name: chair.Name, Roles: chair.Roles, GroupID: g.ID}
+		staff["treasurer"] = workflow.Actor{UserID: treasurer.ID, Name: treasurer.Name, Roles: treasurer.Roles, GroupID: g.ID}
+		if err := driveDemoGrant(ctx, s, prog, g, dg, staff, today); err != nil {
 			return fmt.Errorf("demo grant of %s: %w", dg.name, err)
 		}
 	}
@@ -174,7 +180,10 @@ type demoStep struct {
 	in     ActInput
 }
 
-func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g workflow.Group, dg demoGroup, chair workflow.Actor, staff map[string]workflow.Actor, today workflow.Date) error {
+// driveDemoGrant takes a group's grant to dg.target through the service, as
+// the people of staff (plus "chair" and "treasurer" of the group) would.
+func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g workflow.Group, dg demoGroup, staff map[string]workflow.Actor, today workflow.Date) error {
+	chair := staff["chair"]
 	v, err := s.OpenGrant(ctx, chair, prog.ID, g.ID)
 	if err != nil || dg.target == workflow.Draft {
 		return err
@@ -196,7 +205,7 @@ func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g wo
 			demoStep{verifier, workflow.Reject, ActInput{Comment: "SK kelompok kerja sudah tidak berlaku."}})
 	case workflow.InReview:
 		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}})
-	case workflow.Recommended, workflow.Approved:
+	case workflow.Recommended, workflow.Approved, workflow.Funded:
 		p := DemoProposal(g.Kind, today)
 		if err := p.Normalize(); err != nil {
 			return err
@@ -204,16 +213,78 @@ func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g wo
 		amount := p.Total()
 		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
 			demoStep{verifier, workflow.Recommend, ActInput{Comment: "Proposal lengkap dan sesuai juknis.", ApprovedAmount: amount}})
-		if dg.target == workflow.Approved {
+		if dg.target != workflow.Recommended {
 			steps = append(steps, demoStep{approver, workflow.Approve, ActInput{Comment: "Disetujui."}})
 		}
 	}
 	for _, st := range steps {
-		if _, err := s.Act(ctx, st.who, v.ID, st.action, st.in); err != nil {
+		if v, err = s.Act(ctx, st.who, v.ID, st.action, st.in); err != nil {
 			return fmt.Errorf("%s: %w", st.action, err)
 		}
 	}
+	if dg.target == workflow.Funded {
+		return fundDemoGrant(ctx, s, prog, v, staff, today)
+	}
 	return nil
+}
+
+// fundDemoGrant pays the first tranche and, when a file store is configured,
+// records a few expenses with receipts (one with tax withheld, one voided).
+func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v View, staff map[string]workflow.Actor, today workflow.Date) error {
+	share := prog.TrancheAmounts(v.AmountApproved)[0]
+	if _, err := s.Disburse(ctx, staff["keuangan@demo.grantflow.id"], v.ID, DisbursementInput{
+		Tranche: 1, Amount: share, TransferredOn: today, Reference: "BSI-TRF-" + today.String()}); err != nil {
+		return fmt.Errorf("disburse: %w", err)
+	}
+	if s.store == nil {
+		return nil
+	}
+	treasurer := staff["treasurer"]
+	line := func(category string) string {
+		for _, b := range v.Budget {
+			if b.Category == category {
+				return fmt.Sprint(b.ID)
+			}
+		}
+		return ""
+	}
+	expenses := []ExpenseForm{
+		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (15 orang)", Amount: "675.000", BudgetLineID: line("konsumsi")},
+		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: "900.000", TaxPPh: "45.000", BudgetLineID: line("honorarium")},
+		{Vendor: "Toko Buku Pelita", Description: "ATK dan kertas HVS", Amount: "1.100.000", TaxPPN: "108.108", BudgetLineID: line("atk_bahan")},
+		{Vendor: "Toko Buku Pelita", Description: "ATK (salah input, dicatat ulang)", Amount: "150.000", BudgetLineID: line("atk_bahan")},
+	}
+	var last workflow.Expense
+	for i, f := range expenses {
+		f.SpentOn = today.String()
+		obj, err := s.Ingest(ctx, bytes.NewReader(demoReceipt(i)))
+		if err != nil {
+			return fmt.Errorf("demo receipt: %w", err)
+		}
+		if last, err = s.RecordExpense(ctx, treasurer, v.ID, f, &obj); err != nil {
+			return fmt.Errorf("demo expense %q: %w", f.Description, err)
+		}
+	}
+	_, err := s.VoidExpense(ctx, treasurer, v.ID, last.ID, "Nota yang sama sudah dicatat pada belanja ATK sebelumnya.")
+	return err
+}
+
+// demoReceipt draws a small distinct PNG standing in for a photographed receipt.
+func demoReceipt(i int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 240, 320))
+	for y := 0; y < 320; y++ {
+		for x := 0; x < 240; x++ {
+			c := color.RGBA{250, 250, 245, 255}
+			if y%24 == 12 && x > 20 && x < 220-(y*7+i*31)%80 {
+				c = color.RGBA{60, 60, 60, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	img.Set(i, 0, color.RGBA{uint8(i), 0, 0, 255})
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
 }
 
 func demoLoginList() []demoLogin {

@@ -27,10 +27,22 @@ func TestSeedDemo(t *testing.T) {
 	w := seed(t)
 
 	want := []workflow.State{workflow.Draft, workflow.Submitted, workflow.InReview, workflow.RevisionRequested,
-		workflow.Recommended, workflow.Approved, workflow.Rejected, workflow.Cancelled}
+		workflow.Recommended, workflow.Approved, workflow.Rejected, workflow.Cancelled, workflow.Funded}
 	for _, s := range want {
 		if _, ok := w.byStat[s]; !ok {
 			t.Errorf("no demo grant in state %s", s)
+		}
+	}
+	// The funded grant carries money: a tranche, receipted expenses (one with
+	// tax, one voided), and a ledger that ends at the grant's balance.
+	if f, ok := w.byStat[workflow.Funded]; ok {
+		es, err := w.svc.Expenses(ctx, w.admin, f.ID)
+		if err != nil || len(es) != 4 || !es[3].Voided() || es[1].TaxPPh == 0 {
+			t.Errorf("funded demo expenses = %+v, %v", es, err)
+		}
+		v, rows, err := w.svc.Ledger(ctx, w.admin, f.ID)
+		if err != nil || len(rows) == 0 || rows[len(rows)-1].Balance != v.Balance || v.Disbursed == 0 || v.Spent == 0 {
+			t.Errorf("funded demo ledger: %+v balance %d, %v", rows, v.Balance, err)
 		}
 	}
 	if len(w.byStat) != len(want) {
@@ -41,7 +53,7 @@ func TestSeedDemo(t *testing.T) {
 	}
 	logins := []string{"admin@demo.grantflow.id", "verifikator@demo.grantflow.id", "penyetuju@demo.grantflow.id",
 		"keuangan@demo.grantflow.id", "auditor@demo.grantflow.id"}
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 9; i++ {
 		logins = append(logins, fmt.Sprintf("ketua%d@demo.grantflow.id", i), fmt.Sprintf("bendahara%d@demo.grantflow.id", i))
 	}
 	for _, l := range logins {
@@ -63,8 +75,8 @@ func TestSeedDemo(t *testing.T) {
 	for _, tb := range tables {
 		before[tb] = count(t, w, tb)
 	}
-	if before["users"] != 22 || before["grants"] != 8 {
-		t.Errorf("demo made %d users and %d grants, want 22 and 8", before["users"], before["grants"])
+	if before["users"] != 24 || before["grants"] != 9 {
+		t.Errorf("demo made %d users and %d grants, want 24 and 9", before["users"], before["grants"])
 	}
 	var out bytes.Buffer
 	if err := grants.SeedDemo(ctx, w.svc, &out); err != nil {

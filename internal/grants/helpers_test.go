@@ -14,6 +14,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -36,16 +37,20 @@ type world struct {
 func seed(t *testing.T) *world {
 	t.Helper()
 	db := pgtest.New(t)
-	svc := grants.New(db, grants.Options{})
+	store, err := evidence.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := grants.New(db, grants.Options{Store: store})
 	var out bytes.Buffer
 	if err := grants.SeedDemo(ctxT(t), svc, &out); err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}
-	return newWorld(t, db, out.String())
+	return newWorld(t, db, svc, out.String())
 }
 
 // seeded gives t its own copy of a database seeded once per test binary:
-// seeding hashes 22 passwords and drives 8 grants, which would dominate the
+// seeding hashes 24 passwords and drives 9 grants, which would dominate the
 // run if every test did it. The copy is made like pgtest's, with CREATE
 // DATABASE … TEMPLATE, so each test still owns its database.
 func seeded(t *testing.T) *world {
@@ -84,7 +89,7 @@ func seeded(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newWorld(t, db, demo.out)
+	return newWorld(t, db, grants.New(db, grants.Options{}), demo.out)
 }
 
 var demo struct {
@@ -117,9 +122,9 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-func newWorld(t *testing.T, db *postgres.DB, out string) *world {
+func newWorld(t *testing.T, db *postgres.DB, svc *grants.Service, out string) *world {
 	t.Helper()
-	w := &world{db: db, svc: grants.New(db, grants.Options{}), out: out, byStat: map[workflow.State]grants.View{}}
+	w := &world{db: db, svc: svc, out: out, byStat: map[workflow.State]grants.View{}}
 	w.admin = w.actor(t, "admin@demo.grantflow.id")
 	all, err := w.svc.Grants(ctxT(t), w.admin, grants.ListFilter{})
 	if err != nil {
