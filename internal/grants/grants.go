@@ -168,18 +168,19 @@ func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([
 	if err != nil {
 		return nil, err
 	}
-	groups := map[int64]workflow.Group{}
+	// One query for the groups of the whole list, not one per grant.
+	grps, err := s.db.Groups(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	groups := make(map[int64]workflow.Group, len(grps))
+	for _, grp := range grps {
+		groups[grp.ID] = grp
+	}
 	out := make([]View, 0, len(gs))
 	for _, g := range gs {
-		grp, ok := groups[g.GroupID]
-		if !ok {
-			if grp, err = s.db.Group(ctx, g.GroupID); err != nil {
-				return nil, err
-			}
-			groups[g.GroupID] = grp
-		}
 		g.Activities, g.Budget = nil, nil
-		out = append(out, view(g, grp, a))
+		out = append(out, view(g, groups[g.GroupID], a))
 	}
 	return out, nil
 }
