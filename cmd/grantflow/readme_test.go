@@ -1,0 +1,72 @@
+package main_test
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"grantflow/internal/postgres/pgtest"
+)
+
+// TestReadmeWalkthrough runs the README's curl walkthrough, as a newcomer
+// would paste it, against a freshly seeded demo: every step must succeed.
+func TestReadmeWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) < 3 {
+		t.Fatalf("README has %d sh blocks, want the commands, the walkthrough and the money steps", len(blocks))
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "grantflow")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	env := append(os.Environ(), "DATABASE_URL="+pgtest.URL(pgtest.NewDatabase(t)), "GRANTFLOW_DATA_DIR="+filepath.Join(dir, "data"))
+	demo := exec.Command(bin, "demo")
+	demo.Env = env
+	if out, err := demo.CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	srv := start(t, bin, env, addr)
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+
+	var receipt bytes.Buffer
+	if err := jpeg.Encode(&receipt, image.NewGray(image.Rect(0, 0, 64, 64)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nota.jpg"), receipt.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.ReplaceAll(blocks[1][1]+"\n"+blocks[2][1], "127.0.0.1:8080", addr)
+	sh := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	sh.Dir = dir
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("walkthrough failed: %v\n%s", err, out)
+	}
+	text := string(out)
+	if strings.Contains(text, `"error"`) {
+		t.Fatalf("a walkthrough step answered an error:\n%s", text)
+	}
+	for _, want := range []string{`"state":"approved"`, `"tranche":1`, `"receipt_sha256"`, `"kind":"expense"`, `"ntpn":"0A1B2C3D4E5F6G7H"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("walkthrough output lacks %s:\n%s", want, text)
+		}
+	}
+}
