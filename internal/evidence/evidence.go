@@ -5,9 +5,11 @@
 package evidence
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -119,14 +121,24 @@ func stage(ctx context.Context, st Store, r io.Reader, maxBytes int64) (_ Object
 
 	h := sha256.New()
 	head := &headWriter{max: sniffBytes}
+	// Uploads arrive in small reads; batch the writes to the staging file.
+	buf := bufio.NewWriterSize(tmp, 256<<10)
+	src := &errReader{r: ctxReader{ctx, r}}
 	// maxBytes+1 tells "exactly the limit" from "over it" without reading
 	// more than one byte past it.
-	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(ctxReader{ctx, r}, maxBytes+1))
+	n, err := io.Copy(io.MultiWriter(buf, h, head), io.LimitReader(src, maxBytes+1))
+	if err == nil {
+		err = buf.Flush()
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return Object{}, nil, ctx.Err()
+		switch {
+		case ctx.Err() != nil:
+			return Object{}, nil, workflow.Wrap(workflow.EUnavailable, ctx.Err(), "Unggahan melewati batas waktu; coba lagi.")
+		case src.err != nil && errors.Is(err, src.err):
+			// The client's side: a dropped connection or a truncated body.
+			return Object{}, nil, workflow.Wrap(workflow.EInvalid, err, "Unggahan terputus sebelum selesai; coba lagi.")
 		}
-		return Object{}, nil, workflow.Wrap(workflow.EInternal, err, "gagal menerima berkas")
+		return Object{}, nil, workflow.Wrap(workflow.EInternal, err, "gagal menyimpan berkas")
 	}
 	if n > maxBytes {
 		return Object{}, nil, workflow.Errorf(workflow.ETooLarge, "Ukuran berkas melebihi batas %s.", humanBytes(maxBytes))
@@ -142,6 +154,21 @@ func stage(ctx context.Context, st Store, r io.Reader, maxBytes int64) (_ Object
 		return Object{}, nil, workflow.Wrap(workflow.EInternal, err, "gagal menyimpan berkas sementara")
 	}
 	return Object{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, MIME: mime}, tmp, nil
+}
+
+// errReader remembers the error its source returned, so that a failed copy
+// can tell a broken upload from a broken disk.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
 }
 
 // allowed returns the accepted MIME type of content starting with head. It

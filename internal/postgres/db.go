@@ -79,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 // withConnectTimeout adds connect_timeout so that an unreachable server fails
-// a request in seconds instead of hanging it.
+// a request in seconds instead of hanging it, and binary_parameters.
 func withConnectTimeout(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -88,6 +88,11 @@ func withConnectTimeout(dsn string) string {
 	v := u.Query()
 	if v.Get("connect_timeout") == "" {
 		v.Set("connect_timeout", "3")
+	}
+	// One round trip per statement instead of prepare-then-execute: lib/pq
+	// then sends []byte arguments as binary, so JSON goes in as text.
+	if v.Get("binary_parameters") == "" {
+		v.Set("binary_parameters", "yes")
 	}
 	u.RawQuery = v.Encode()
 	return u.String()

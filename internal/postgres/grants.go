@@ -209,7 +209,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev workflow.Event) (workflow.Even
 	const query = `INSERT INTO grant_events (grant_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role,
 		comment, data, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
 	err = tx.x.GetContext(ctx, &ev.ID, query, ev.GrantID, ev.Seq, ev.Action, ev.FromState, ev.ToState, ev.ActorID, ev.ActorName,
-		ev.ActorRole, ev.Comment, data, ev.At, ev.PrevHash, ev.Hash)
+		ev.ActorRole, ev.Comment, string(data), ev.At, ev.PrevHash, ev.Hash)
 	return ev, mapErr(err)
 }
 

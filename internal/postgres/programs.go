@@ -45,7 +45,7 @@ func (q q) CreateProgram(ctx context.Context, p workflow.Program) (workflow.Prog
 		budget_total, at_risk_after_days, dormant_after_days, settings)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ` + programColumns
 	row := q.x.QueryRowxContext(ctx, query, p.Name, p.Year, p.ProposalOpensOn, p.ProposalClosesOn, p.ActivityEndsOn, p.ReportDueOn,
-		p.BudgetTotal, p.AtRiskAfterDays, p.DormantAfterDays, settings)
+		p.BudgetTotal, p.AtRiskAfterDays, p.DormantAfterDays, string(settings))
 	out, err := scanProgram(row)
 	return out, mapErr(err)
 }

@@ -100,10 +100,14 @@ func (q q) CreateSession(ctx context.Context, tokenHash string, userID int64, ex
 // session is live until revoked, past its absolute expiry, or idle longer
 // than idle; otherwise EUnauthorized.
 func (q q) SessionUser(ctx context.Context, tokenHash string, idle time.Duration) (User, error) {
+	// last_seen_at moves at most once a minute, so that reads do not each
+	// write (and flush) a row; idle expiry is minutes or hours anyway.
 	const query = `WITH s AS (
+			SELECT id, user_id, last_seen_at FROM sessions
+			WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 second'),
+		touched AS (
 			UPDATE sessions SET last_seen_at = now()
-			WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND last_seen_at > now() - $2 * interval '1 second'
-			RETURNING user_id)
+			WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '1 minute')
 		SELECT ` + userColumns + ` FROM users WHERE id = (SELECT user_id FROM s) AND NOT disabled`
 	u, err := scanUser(q.x.QueryRowxContext(ctx, query, tokenHash, int64(idle/time.Second)))
 	if err != nil {

@@ -49,7 +49,9 @@ func bearer(c *fiber.Ctx) string {
 
 // authenticate resolves the bearer token to a person, else 401.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	u, err := s.svc.Authenticate(c.UserContext(), bearer(c))
+	ctx, cancel := s.dbContext() // an upload's own context is long: bound this lookup
+	defer cancel()
+	u, err := s.svc.Authenticate(ctx, bearer(c))
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (s *Server) recordExpense(c *fiber.Ctx) error {
 		return err
 	}
 	// Refuse before storing a byte when this person may not record here.
-	if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleTreasurer); err != nil {
+	if err := s.canUpload(c, id, workflow.RoleTreasurer); err != nil {
 		return err
 	}
 	var receipt *evidence.Object
@@ -72,7 +72,9 @@ func (s *Server) recordExpense(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.svc.RecordExpense(c.UserContext(), actor(c), id, grants.ExpenseForm{
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	e, err := s.svc.RecordExpense(ctx, actor(c), id, grants.ExpenseForm{
 		SpentOn: f["spent_on"], BudgetLineID: f["budget_line_id"], ActivityID: f["activity_id"], Vendor: f["vendor"],
 		Description: f["description"], Amount: f["amount"], TaxPPN: f["tax_ppn"], TaxPPh: f["tax_pph"]}, receipt)
 	if err != nil {
@@ -124,8 +126,8 @@ func (s *Server) recordRefund(c *fiber.Ctx) error {
 	}
 	var in grants.RefundInput
 	var proof *evidence.Object
-	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
-		if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleTreasurer); err != nil {
+	if isMultipart(c) {
+		if err := s.canUpload(c, id, workflow.RoleTreasurer); err != nil {
 			return err
 		}
 		f, err := readMultipart(c, []string{"amount", "paid_on", "ntpn"}, "proof", s.ingestPart(c, &proof))
@@ -151,7 +153,9 @@ func (s *Server) recordRefund(c *fiber.Ctx) error {
 			in.Amount = "0"
 		}
 	}
-	r, err := s.svc.RecordRefund(c.UserContext(), actor(c), id, in, proof)
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	r, err := s.svc.RecordRefund(ctx, actor(c), id, in, proof)
 	if err != nil {
 		return err
 	}
@@ -200,6 +204,14 @@ func (s *Server) ledger(c *fiber.Ctx) error {
 		Details: []workflow.Detail{{Field: "format", Message: "gunakan csv atau xlsx"}}}
 }
 
+// canUpload asks, with a database deadline of its own, whether the caller
+// may upload to grant id now.
+func (s *Server) canUpload(c *fiber.Ctx, id int64, roles ...workflow.Role) error {
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	return s.svc.CanUpload(ctx, actor(c), id, roles...)
+}
+
 // attachment sets the headers of a download: the browser saves it, never renders it.
 func attachment(c *fiber.Ctx, contentType, filename string) {
 	c.Set(fiber.HeaderContentType, contentType)
@@ -222,7 +234,7 @@ func (s *Server) addEvidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.CanUpload(c.UserContext(), actor(c), id, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
+	if err := s.canUpload(c, id, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
 		return err
 	}
 	var obj *evidence.Object
@@ -230,7 +242,9 @@ func (s *Server) addEvidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	row, err := s.svc.AddActivityEvidence(c.UserContext(), actor(c), id, aid, strings.TrimSpace(f["kind"]), obj)
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	row, err := s.svc.AddActivityEvidence(ctx, actor(c), id, aid, strings.TrimSpace(f["kind"]), obj)
 	if err != nil {
 		return err
 	}

@@ -127,13 +127,34 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
+// UploadTimeout bounds receiving one upload: 10 MiB over a slow rural
+// connection (300 kbit/s) takes about five minutes.
+const UploadTimeout = 15 * time.Minute
+
 // deadline gives every request a context with a deadline: database work
 // stops there, so an unreachable database answers 503 instead of hanging.
+// An upload's context bounds receiving the file; its database work gets
+// deadlines of its own (dbContext) so a slow transfer does not starve it.
 func (s *Server) deadline(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	timeout := s.timeout
+	if isMultipart(c) {
+		timeout = UploadTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
 	return c.Next()
+}
+
+// dbContext returns a fresh context with the request deadline, for the
+// database work of an upload before and after its body is received.
+func (s *Server) dbContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+func isMultipart(c *fiber.Ctx) bool {
+	mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	return mt == "multipart/form-data"
 }
 
 // MaxJSON bounds a JSON request body; larger ones answer 413.
@@ -143,7 +164,7 @@ const MaxJSON = 1 << 20
 // refuses larger ones (413). With streamed request bodies the server itself
 // does not bound them, and a chunked body has no length to check up front.
 func limitJSON(c *fiber.Ctx) error {
-	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
+	if isMultipart(c) {
 		return c.Next()
 	}
 	if c.Request().Header.ContentLength() > MaxJSON {
