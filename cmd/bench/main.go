@@ -347,8 +347,8 @@ func printNotes(out io.Writer, b *bench, rows []row, events int) {
 		"Bw  per transaction: SELECT … FOR UPDATE, UPDATE grants, last event, INSERT into a copy of grant_events (random grants)",
 		fmt.Sprintf("2   each request moves a distinct submitted grant to in_review with its event (%d of %d grants used; %d new start_review events in the audit trail)",
 			transitions.n, len(w.review), events),
-		fmt.Sprintf("5   every upload is a unique file (JPEG with a distinct COM segment), stored, hashed and previewed; expense of Rp 1 on %d funded grants, each uploader on its own grants", cfg.funded),
-		"5p  the same with a PDF of the same size: no preview, so the difference to 5 is the preview's cost (interleaved with C)",
+		fmt.Sprintf("5   every upload is a unique file (JPEG with a distinct COM segment), stored and hashed; its preview is made by the background worker alongside (jobs beyond its queue wait for their first viewer); expense of Rp 1 on %d funded grants, each uploader on its own grants", cfg.funded),
+		"5p  the same with a PDF of the same size: no preview at all (interleaved with C)",
 		"*   the phase ended early: it ran out of submitted grants",
 	}
 	if !transitions.exhausted {

@@ -144,8 +144,8 @@ func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), e
 		db.Close()
 		return nil, nil, err
 	}
-	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st})
-	return svc, func() { db.Close() }, nil
+	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true})
+	return svc, func() { svc.Close(); db.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config.Config) error {
@@ -158,6 +158,14 @@ func serve(ctx context.Context, cfg config.Config) error {
 	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, PublicURL: cfg.PublicURL, ShutdownDrain: cfg.ShutdownDrain})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
+	go func() {
+		// Previews whose background job was lost when the server last stopped.
+		if n, err := svc.BackfillPreviews(ctx, 10000); err != nil {
+			log.Warn("preview backfill", "error", err.Error())
+		} else if n > 0 {
+			log.Info("preview backfill", "queued", n)
+		}
+	}()
 	log.Info("serving", "addr", cfg.Addr, "data_dir", cfg.DataDir, "public_url", cfg.PublicURL)
 	select {
 	case err := <-errc:

@@ -82,6 +82,17 @@ type Object struct {
 // call; on failure after the upload was stored, the blob stays behind for the
 // garbage collector, like any blob that no database row refers to.
 func Ingest(ctx context.Context, st Store, r io.Reader, maxBytes int64) (Object, error) {
+	return ingest(ctx, st, r, maxBytes, true)
+}
+
+// IngestOriginal is Ingest without the preview, for callers that make
+// previews later (MakePreview) so that an upload answers without decoding
+// the image. Its errors are those of Ingest.
+func IngestOriginal(ctx context.Context, st Store, r io.Reader, maxBytes int64) (Object, error) {
+	return ingest(ctx, st, r, maxBytes, false)
+}
+
+func ingest(ctx context.Context, st Store, r io.Reader, maxBytes int64, withPreview bool) (Object, error) {
 	if maxBytes <= 0 {
 		maxBytes = MaxFileBytes
 	}
@@ -94,7 +105,7 @@ func Ingest(ctx context.Context, st Store, r io.Reader, maxBytes int64) (Object,
 	if err := st.Put(ctx, obj.SHA256, tmp, obj.Size, obj.MIME); err != nil {
 		return Object{}, err
 	}
-	if obj.MIME == MIMEPDF {
+	if obj.MIME == MIMEPDF || !withPreview {
 		return obj, nil
 	}
 	p, err := preview(ctx, st, tmp, obj.MIME)
@@ -103,6 +114,35 @@ func Ingest(ctx context.Context, st Store, r io.Reader, maxBytes int64) (Object,
 	}
 	obj.Preview = p
 	return obj, nil
+}
+
+// MakePreview stores the preview of the stored image key (of type mime) and
+// returns it; nil, nil for a PDF or an image too large or broken to decode.
+// It returns ENotFound when key is not stored, the context's error when ctx
+// ends, and EInternal when the preview cannot be written.
+func MakePreview(ctx context.Context, st Store, key, mime string) (*Object, error) {
+	if mime != MIMEJPEG && mime != MIMEPNG {
+		return nil, nil
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	f, ok := rc.(*os.File)
+	if !ok {
+		// A remote object: bring it to a local file, which decoding seeks in.
+		tmp, err := os.CreateTemp(st.TempDir(), "upload-*")
+		if err != nil {
+			return nil, workflow.Wrap(workflow.EInternal, err, "gagal menyiapkan berkas sementara")
+		}
+		defer discard(tmp)
+		if _, err := io.Copy(tmp, io.LimitReader(rc, MaxFileBytes+1)); err != nil {
+			return nil, workflow.Wrap(workflow.EInternal, err, "gagal membaca berkas")
+		}
+		f = tmp
+	}
+	return preview(ctx, st, f, mime)
 }
 
 // stage copies r into a new temporary file in st.TempDir(), hashing, counting

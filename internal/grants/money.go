@@ -95,13 +95,13 @@ func (s *Service) Disbursements(ctx context.Context, a workflow.Actor, id int64)
 }
 
 // Ingest streams an uploaded file into the evidence store, checking its type
-// by content and its size. The file has no database row yet: a later failure
+// by content and its size. Its preview is made later (schedulePreview). The file has no database row yet: a later failure
 // leaves an orphan that gc sweeps, never a row without a file.
 func (s *Service) Ingest(ctx context.Context, r io.Reader) (evidence.Object, error) {
 	if s.store == nil {
 		return evidence.Object{}, workflow.Errorf(workflow.EInternal, "penyimpanan berkas belum dikonfigurasi")
 	}
-	return evidence.Ingest(ctx, s.store, r, evidence.MaxFileBytes)
+	return evidence.IngestOriginal(ctx, s.store, r, evidence.MaxFileBytes)
 }
 
 // CanUpload answers nil when a may upload files of kind to grant id now, so
@@ -300,6 +300,9 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		out = flagged[0]
 		return nil
 	})
+	if err == nil {
+		s.schedulePreview(receipt.SHA256, receipt.MIME)
+	}
 	return out, err
 }
 
@@ -461,6 +464,9 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 		_, err = tx.AppendEvent(ctx, ev)
 		return err
 	})
+	if err == nil && proof != nil {
+		s.schedulePreview(proof.SHA256, proof.MIME)
+	}
 	return out, err
 }
 
@@ -550,6 +556,9 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 		_, err = tx.AppendEvent(ctx, ev)
 		return err
 	})
+	if err == nil {
+		s.schedulePreview(out.SHA256, out.MIME)
+	}
 	return out, err
 }
 
@@ -576,6 +585,14 @@ func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int
 	}
 	key := f.SHA256
 	if preview {
+		if f.PreviewSHA256 == "" {
+			// Not made yet by the background worker: make it now.
+			p, err := s.makePreview(ctx, f.SHA256, f.MIME)
+			if err != nil {
+				return f, nil, err
+			}
+			f.PreviewSHA256 = p
+		}
 		if f.PreviewSHA256 == "" {
 			return f, nil, workflow.Errorf(workflow.ENotFound, "berkas %d tidak memiliki pratinjau", fileID)
 		}

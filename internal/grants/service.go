@@ -5,6 +5,7 @@ package grants
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"grantflow/internal/auth"
@@ -20,6 +21,10 @@ type Options struct {
 	Now         func() time.Time // default time.Now; tests move the clock
 	Store       evidence.Store   // evidence files; required for uploads
 	Throttle    *auth.Throttle   // failed-login limiter; default 5 per account, 20 per address, 15 min
+	// BackgroundPreviews makes image previews in a background worker right
+	// after each upload (the server); without it they are made when first
+	// viewed. Call Close to stop the worker.
+	BackgroundPreviews bool
 }
 
 // Service carries out user actions against the database.
@@ -30,6 +35,9 @@ type Service struct {
 	idle     time.Duration
 	max      time.Duration
 	throttle *auth.Throttle
+
+	previews   chan previewJob // nil without BackgroundPreviews
+	previewsWG sync.WaitGroup
 }
 
 // New returns a Service on db.
@@ -46,6 +54,11 @@ func New(db *postgres.DB, o Options) *Service {
 	}
 	if s.throttle == nil {
 		s.throttle = auth.NewLoginThrottle(nil)
+	}
+	if o.BackgroundPreviews && o.Store != nil {
+		s.previews = make(chan previewJob, 256)
+		s.previewsWG.Add(1)
+		go s.previewWorker()
 	}
 	return s
 }

@@ -21,3 +21,33 @@ func (q q) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 	}
 	return out, mapErr(rows.Err())
 }
+
+// SetPreview records the preview of every evidence row of the stored file
+// sha256 that has none yet.
+func (q q) SetPreview(ctx context.Context, sha256, preview string) error {
+	const query = `UPDATE evidence SET preview_sha256 = $2 WHERE sha256 = $1 AND preview_sha256 IS NULL`
+	_, err := q.x.ExecContext(ctx, query, sha256, preview)
+	return mapErr(err)
+}
+
+// ImagesWithoutPreview returns up to limit distinct (sha256, mime) pairs of
+// images that have no preview yet, oldest first.
+func (q q) ImagesWithoutPreview(ctx context.Context, limit int) ([][2]string, error) {
+	const query = `SELECT sha256, mime FROM evidence
+		WHERE preview_sha256 IS NULL AND mime IN ('image/jpeg', 'image/png')
+		GROUP BY sha256, mime ORDER BY min(id) LIMIT $1`
+	rows, err := q.x.QueryxContext(ctx, query, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, p)
+	}
+	return out, mapErr(rows.Err())
+}

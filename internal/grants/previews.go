@@ -1,0 +1,80 @@
+package grants
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"grantflow/internal/evidence"
+	"grantflow/workflow"
+)
+
+// previewJob is a stored image whose preview is still to be made.
+type previewJob struct{ sha256, mime string }
+
+// Previews of images are made after the upload has answered, by one
+// background worker per service (Options.BackgroundPreviews), so that a treasurer's upload is not held up
+// decoding a phone photo (about 150 ms of CPU each; see make bench). A
+// preview that is asked for before the worker reached it is made on the spot
+// (OpenEvidence). A job lost to a full queue or a restart is found again by
+// BackfillPreviews.
+
+// schedulePreview queues the preview of a stored image; a full queue drops
+// the job (BackfillPreviews or the first viewer will make it).
+func (s *Service) schedulePreview(sha256, mime string) {
+	if s.previews == nil || (mime != evidence.MIMEJPEG && mime != evidence.MIMEPNG) {
+		return
+	}
+	select {
+	case s.previews <- previewJob{sha256, mime}:
+	default:
+	}
+}
+
+// Close stops the background preview worker after the jobs already queued;
+// call it once, after the last upload.
+func (s *Service) Close() {
+	if s.previews != nil {
+		close(s.previews)
+		s.previewsWG.Wait()
+	}
+}
+
+func (s *Service) previewWorker() {
+	defer s.previewsWG.Done()
+	for job := range s.previews {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := s.makePreview(ctx, job.sha256, job.mime); err != nil {
+			slog.Warn("preview failed", "sha256", job.sha256, "error", err.Error())
+		}
+		cancel()
+	}
+}
+
+// makePreview stores the preview of a stored image and records it on every
+// evidence row of that file. It returns "" when the image has no preview
+// (too large or undecodable).
+func (s *Service) makePreview(ctx context.Context, sha256, mime string) (string, error) {
+	p, err := evidence.MakePreview(ctx, s.store, sha256, mime)
+	if err != nil || p == nil {
+		return "", err
+	}
+	return p.SHA256, s.db.SetPreview(ctx, sha256, p.SHA256)
+}
+
+// BackfillPreviews queues the previews of up to limit images that have none,
+// such as those whose job was lost when the server stopped. It returns how
+// many it queued.
+func (s *Service) BackfillPreviews(ctx context.Context, limit int) (int, error) {
+	if s.previews == nil {
+		return 0, workflow.Errorf(workflow.EInternal, "pratinjau latar belakang tidak aktif")
+	}
+	jobs, err := s.db.ImagesWithoutPreview(ctx, limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range jobs {
+		s.schedulePreview(j[0], j[1])
+	}
+	return len(jobs), nil
+}

@@ -1,0 +1,65 @@
+package grants_test
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"grantflow/internal/grants"
+)
+
+// With BackgroundPreviews the preview of an uploaded image is made after the
+// upload answered; BackfillPreviews finds images whose job was lost.
+func TestBackgroundPreviews(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f := mxNewFix(t, mxLocal(t))
+	g := f.fundedGrant(t)
+
+	// Recorded by a service without the worker: no preview yet.
+	lost := f.ingest(t, mxJPEGOf(t, 7))
+	if _, err := f.spend(t, g, "konsumsi", 10_000, lost); err != nil {
+		t.Fatal(err)
+	}
+	previewOf := func(sha string) string {
+		t.Helper()
+		files, err := f.db.Files(ctx, g.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, file := range files {
+			if file.SHA256 == sha {
+				return file.PreviewSHA256
+			}
+		}
+		t.Fatalf("no evidence row for %s", sha)
+		return ""
+	}
+	if p := previewOf(lost.SHA256); p != "" {
+		t.Fatalf("preview made during the upload: %s", p)
+	}
+
+	bg := grants.New(f.db, grants.Options{Store: f.store, BackgroundPreviews: true})
+	fresh, err := bg.Ingest(ctx, bytes.NewReader(mxPNGOf(t, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bg.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseForm{SpentOn: f.today.String(),
+		BudgetLineID: strconv.FormatInt(g.lines["konsumsi"].ID, 10), Vendor: "Warung", Description: "Snack", Amount: "10000"}, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	n, err := bg.BackfillPreviews(ctx, 100)
+	if err != nil || n < 1 {
+		t.Fatalf("backfill queued %d, %v", n, err)
+	}
+	bg.Close() // waits for the queued jobs
+	for _, sha := range []string{lost.SHA256, fresh.SHA256} {
+		p := previewOf(sha)
+		if p == "" {
+			t.Fatalf("no preview recorded for %s", sha)
+		}
+		if ok, err := f.store.Exists(ctx, p); err != nil || !ok {
+			t.Fatalf("preview %s not stored: %v", p, err)
+		}
+	}
+}
