@@ -133,6 +133,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer w.db.Close()
+	defer w.svc.Close() // stop the preview worker before its store goes
 	seedTime := time.Since(t0)
 
 	b := &bench{cfg: cfg, w: w, client: newClient()}

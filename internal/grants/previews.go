@@ -31,10 +31,12 @@ func (s *Service) schedulePreview(sha256, mime string) {
 	}
 }
 
-// Close stops the background preview worker after the jobs already queued;
-// call it once, after the last upload.
+// Close stops the background preview worker once the job at hand is done;
+// queued jobs are left to BackfillPreviews at the next start. Call it once,
+// after the last upload.
 func (s *Service) Close() {
 	if s.previews != nil {
+		s.closing.Store(true)
 		close(s.previews)
 		s.previewsWG.Wait()
 	}
@@ -43,6 +45,9 @@ func (s *Service) Close() {
 func (s *Service) previewWorker() {
 	defer s.previewsWG.Done()
 	for job := range s.previews {
+		if s.closing.Load() {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := s.makePreview(ctx, job.sha256, job.mime); err != nil {
 			slog.Warn("preview failed", "sha256", job.sha256, "error", err.Error())

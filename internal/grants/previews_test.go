@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"testing"
+	"time"
 
 	"grantflow/internal/grants"
 )
@@ -52,9 +53,12 @@ func TestBackgroundPreviews(t *testing.T) {
 	if err != nil || n < 1 {
 		t.Fatalf("backfill queued %d, %v", n, err)
 	}
-	bg.Close() // waits for the queued jobs
+	defer bg.Close()
 	for _, sha := range []string{lost.SHA256, fresh.SHA256} {
 		p := previewOf(sha)
+		for deadline := time.Now().Add(20 * time.Second); p == "" && time.Now().Before(deadline); p = previewOf(sha) {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if p == "" {
 			t.Fatalf("no preview recorded for %s", sha)
 		}

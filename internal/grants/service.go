@@ -6,6 +6,7 @@ package grants
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"grantflow/internal/auth"
@@ -38,6 +39,7 @@ type Service struct {
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
+	closing    atomic.Bool
 }
 
 // New returns a Service on db.
