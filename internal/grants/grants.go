@@ -236,16 +236,7 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 
 // Events returns a grant's audit trail when a may see the grant.
 func (s *Service) Events(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Event, error) {
-	var out []workflow.Event
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.Events(ctx, id)
-		return err
-	})
-	return out, err
+	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]workflow.Event, error) { return tx.Events(ctx, id) })
 }
 
 // Break is the first broken link of one grant's event chain.

@@ -82,16 +82,7 @@ func (s *Service) Disburse(ctx context.Context, a workflow.Actor, id int64, in D
 
 // Disbursements returns a grant's transfers when a may see the grant.
 func (s *Service) Disbursements(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Disbursement, error) {
-	var out []workflow.Disbursement
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.Disbursements(ctx, id)
-		return err
-	})
-	return out, err
+	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]workflow.Disbursement, error) { return tx.Disbursements(ctx, id) })
 }
 
 // Ingest streams an uploaded file into the evidence store, checking its type
@@ -472,16 +463,7 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 
 // Refunds returns a grant's refunds when a may see the grant.
 func (s *Service) Refunds(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Refund, error) {
-	var out []workflow.Refund
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.Refunds(ctx, id)
-		return err
-	})
-	return out, err
+	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]workflow.Refund, error) { return tx.Refunds(ctx, id) })
 }
 
 // Ledger returns the grant's BKU, derived from its money rows.
