@@ -209,7 +209,9 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 		}
 		req := workflow.Request{Action: action, Actor: a, Now: s.now(), Comment: in.Comment,
 			ApprovedAmount: in.ApprovedAmount, ExpectedState: in.ExpectedState, Group: grp}
-		if action == workflow.Approve {
+		// Read only what the action's guards use.
+		switch action {
+		case workflow.Approve:
 			// The programme row lock makes approvals of different grants
 			// check the pool one after another.
 			if req.Program, err = tx.ProgramForUpdate(ctx, g.ProgramID); err != nil {
@@ -218,8 +220,15 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 			if req.PoolCommitted, err = tx.PoolCommitted(ctx, g.ProgramID, g.ID); err != nil {
 				return err
 			}
-		} else if req.Program, err = tx.Program(ctx, g.ProgramID); err != nil {
-			return err
+		case workflow.Submit:
+			if req.Group, err = tx.Group(ctx, g.GroupID); err != nil { // membership limits
+				return err
+			}
+			fallthrough
+		case workflow.Recommend:
+			if req.Program, err = tx.Program(ctx, g.ProgramID); err != nil {
+				return err
+			}
 		}
 		ev, err := workflow.Apply(&g, req)
 		if err != nil {

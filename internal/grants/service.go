@@ -103,7 +103,7 @@ func scopeOf(a workflow.Actor) postgres.Scope {
 	return postgres.Scope{Province: a.Province, Regency: a.Regency}
 }
 
-// visibleGrant loads grant id and its group; out-of-scope grants answer
+// visibleGrant loads grant id and its group (without members); out-of-scope grants answer
 // ENotFound exactly like missing ones, so ids reveal nothing.
 func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64, lock bool) (workflow.Grant, workflow.Group, error) {
 	var g workflow.Grant
@@ -116,7 +116,7 @@ func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int
 	if err != nil {
 		return g, workflow.Group{}, err
 	}
-	grp, err := tx.Group(ctx, g.GroupID)
+	grp, err := tx.GroupHeader(ctx, g.GroupID)
 	if err != nil {
 		return g, grp, err
 	}

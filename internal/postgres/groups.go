@@ -49,12 +49,22 @@ func (tx *Tx) CreateGroup(ctx context.Context, g workflow.Group) (workflow.Group
 	return out, nil
 }
 
-// Group returns a group with its members, or ENotFound.
-func (q q) Group(ctx context.Context, id int64) (workflow.Group, error) {
+// GroupHeader returns a group without its members, or ENotFound: enough to
+// check scope and to name the group.
+func (q q) GroupHeader(ctx context.Context, id int64) (workflow.Group, error) {
 	const query = `SELECT ` + groupColumns + ` FROM groups WHERE id = $1`
 	g, err := scanGroup(q.x.QueryRowxContext(ctx, query, id))
 	if err != nil {
 		return g, notFound(err, "kelompok", id)
+	}
+	return g, nil
+}
+
+// Group returns a group with its members, or ENotFound.
+func (q q) Group(ctx context.Context, id int64) (workflow.Group, error) {
+	g, err := q.GroupHeader(ctx, id)
+	if err != nil {
+		return g, err
 	}
 	const members = `SELECT id, name, simpatika_id, nip, madrasah, position FROM members WHERE group_id = $1 ORDER BY seq`
 	g.Members = []workflow.Member{}
