@@ -24,6 +24,9 @@ func (r GrantRow) cells() []any {
 
 // GrantsCSV writes the grants list as CSV; it returns the first write error.
 func GrantsCSV(w io.Writer, rows []GrantRow) error {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(grantHeader); err != nil {
 		return err

@@ -18,7 +18,10 @@ func TestGrantsExports(t *testing.T) {
 	if err := GrantsCSV(&b, rows); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(&b).ReadAll()
+	if !bytes.HasPrefix(b.Bytes(), []byte(bom)) {
+		t.Fatal("csv does not start with the UTF-8 BOM")
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b.Bytes()[len(bom):])).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,10 @@ var entryKinds = map[string]string{
 	workflow.EntryRefund:       "Setor sisa dana",
 }
 
+// bom starts every CSV so that spreadsheet programs read it as UTF-8
+// (Excel otherwise shows "Dokumentasi dan pelaporan – …" garbled).
+const bom = "\ufeff"
+
 // safeCell keeps user text from being read as a spreadsheet formula.
 func safeCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
@@ -34,9 +38,12 @@ func safeCell(s string) string {
 	return s
 }
 
-// LedgerCSV writes the BKU as CSV with whole-rupiah amounts; it returns the
+// LedgerCSV writes the BKU as CSV (UTF-8 with BOM) with whole-rupiah amounts; it returns the
 // first write error.
 func LedgerCSV(w io.Writer, rows []workflow.LedgerEntry) error {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(ledgerHeader); err != nil {
 		return err

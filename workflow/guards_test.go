@@ -25,9 +25,9 @@ func TestSubmitGuardsAllAtOnce(t *testing.T) {
 	g.Background, g.Objectives, g.SustainabilityPlan = "  ", "", "\n"
 	g.Activities = []Activity{
 		{Seq: 1, Kind: In, Title: "In 1", PlannedOn: MustDate("2026-06-01"), Status: ActivityPlanned},
-		{Seq: 2, Kind: In, Title: "In 2", PlannedOn: MustDate("2026-11-15"), Status: ActivityPlanned}, // after the activity period
-		{Seq: 3, Kind: On, Title: "On 1", PlannedOn: MustDate("2026-05-01"), Status: ActivityPlanned}, // before the first In
-		{Seq: 4, Kind: On, Title: "On 2", Status: ActivityPlanned},                                    // no date
+		{Seq: 2, Kind: In, Title: "In 2", PlannedOn: MustDate("2026-11-15"), PlannedParticipants: 15, Status: ActivityPlanned}, // after the activity period
+		{Seq: 3, Kind: On, Title: "On 1", PlannedOn: MustDate("2026-05-01"), PlannedParticipants: 15, Status: ActivityPlanned}, // before the first In
+		{Seq: 4, Kind: On, Title: "On 2", Status: ActivityPlanned},                                                             // no date
 		{Seq: 5, Kind: In, Title: "In 3", PlannedOn: MustDate("2026-07-01"), Status: ActivityCancelled},
 	}
 	g.Budget = []BudgetLine{
@@ -47,6 +47,7 @@ func TestSubmitGuardsAllAtOnce(t *testing.T) {
 		"activities: paling sedikit 3 sesi In dan 2 sesi On (sekarang 2 In, 2 On)",
 		"activities[1].planned_on: tidak boleh setelah akhir masa kegiatan (2026-10-31)",
 		"activities[3].planned_on: wajib diisi",
+		"activities[0].planned_participants: jumlah peserta yang direncanakan wajib diisi",
 		"activities: sesi On pertama (2026-05-01) tidak boleh sebelum sesi In pertama (2026-06-01)",
 		"budget: total anggaran Rp 17.000.000 melebihi pagu Rp 15.000.000 untuk KKG",
 		"budget[2].category: \"jalan_jalan\" tidak dikenal",
@@ -270,4 +271,23 @@ func TestCancelGuards(t *testing.T) {
 			t.Errorf("cancel %s after refund: %v", s, err)
 		}
 	}
+}
+
+// A session planned before the programme opened cannot be paid by it.
+func TestSubmitRefusesSessionsBeforeTheProgramme(t *testing.T) {
+	g := grantIn(Draft)
+	g.Activities[0].PlannedOn = MustDate("2025-12-31") // the test programme opens 2026-01-01
+	err := applyFail(t, g, goodRequest(g, Submit, actorWith(9, RoleChair)))
+	if !hasDetail(asError(t, err), "activities[0].planned_on") {
+		t.Fatalf("details %+v do not name activities[0].planned_on", asError(t, err).Details)
+	}
+}
+
+func hasDetail(e *Error, field string) bool {
+	for _, d := range e.Details {
+		if d.Field == field {
+			return true
+		}
+	}
+	return false
 }

@@ -236,6 +236,11 @@ func Apply(g *Grant, r Request) (Event, error) {
 		data = map[string]any{"approved_amount": g.AmountApproved}
 
 	case Disburse:
+		// A tranche already paid is a double submission, not a broken rule:
+		// of two officers recording the same transfer, the second gets 409.
+		if r.Tranche >= 1 && r.Tranche <= g.TranchesPaid {
+			return Event{}, Errorf(EConflict, "tahap %d sudah disalurkan", r.Tranche)
+		}
 		guardDisburse(&ps, *g, r, prog)
 		next.Disbursed = g.Disbursed + r.Amount
 		next.TranchesPaid = g.TranchesPaid + 1
@@ -334,6 +339,12 @@ func guardSubmit(ps *Problems, g Grant, r Request, prog Program) int64 {
 			continue
 		case !prog.ActivityEndsOn.IsZero() && a.PlannedOn.After(prog.ActivityEndsOn):
 			ps.Add(fieldIndex("activities", i, "planned_on"), "tidak boleh setelah akhir masa kegiatan (%s)", prog.ActivityEndsOn)
+		case !prog.ProposalOpensOn.IsZero() && a.PlannedOn.Before(prog.ProposalOpensOn):
+			// Sessions are held with the grant's money: not before the round opened.
+			ps.Add(fieldIndex("activities", i, "planned_on"), "tidak boleh sebelum program dibuka (%s)", prog.ProposalOpensOn)
+		}
+		if a.PlannedParticipants < 1 {
+			ps.Add(fieldIndex("activities", i, "planned_participants"), "jumlah peserta yang direncanakan wajib diisi")
 		}
 		switch a.Kind {
 		case In:

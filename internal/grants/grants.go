@@ -105,7 +105,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 			return workflow.Errorf(workflow.EForbidden, "hanya pengurus kelompok ini yang dapat mengubah proposal")
 		}
 		if g.State != workflow.Draft && g.State != workflow.RevisionRequested {
-			return workflow.Errorf(workflow.EConflict, "proposal hanya dapat diubah saat berstatus draft atau perlu revisi (sekarang %s)", g.State)
+			return workflow.Errorf(workflow.EConflict, "proposal hanya dapat diubah saat berstatus %s atau %s (sekarang %s)", workflow.Draft.Label(), workflow.RevisionRequested.Label(), g.State.Label())
 		}
 		prog, err := tx.Program(ctx, g.ProgramID)
 		if err != nil {
@@ -121,6 +121,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 			return err
 		}
 		g.Proposal = p
+		g.AmountRequested = p.Total() // what is asked is what the budget adds up to
 		if err := tx.SaveProposal(ctx, g); err != nil {
 			return err
 		}

@@ -63,6 +63,20 @@ func (s *Service) Disburse(ctx context.Context, a workflow.Actor, id int64, in D
 		if err != nil {
 			return err
 		}
+		// A transfer falls inside the programme (the approval date is not
+		// kept apart from the trail: finance may record a transfer days
+		// late, but never one from before the round opened) and follows
+		// the tranche before it.
+		if in.TransferredOn.Before(prog.ProposalOpensOn) {
+			return (workflow.Problems{{Field: "transferred_on", Message: fmt.Sprintf("tanggal transfer sebelum program dibuka (%s)", prog.ProposalOpensOn)}}).Err("data penyaluran tidak valid")
+		}
+		ds, err := tx.Disbursements(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n := len(ds); n > 0 && in.TransferredOn.Before(ds[n-1].TransferredOn) {
+			return (workflow.Problems{{Field: "transferred_on", Message: fmt.Sprintf("tanggal transfer sebelum tahap %d (%s)", ds[n-1].Tranche, ds[n-1].TransferredOn)}}).Err("data penyaluran tidak valid")
+		}
 		ev, err := workflow.Apply(&g, workflow.Request{Action: workflow.Disburse, Actor: a, Now: s.now(),
 			Tranche: in.Tranche, Amount: in.Amount, Program: prog, Group: grp})
 		if err != nil {
@@ -114,7 +128,7 @@ func ownGroupFunded(a workflow.Actor, g workflow.Grant, roles ...workflow.Role) 
 		return workflow.Errorf(workflow.EForbidden, "hanya pengurus kelompok ini (%s) yang dapat mencatat ini", joinRoles(roles))
 	}
 	if g.State != workflow.Funded {
-		return workflow.Errorf(workflow.EConflict, "hanya dapat dicatat saat hibah berstatus funded (sekarang %s)", g.State)
+		return workflow.Errorf(workflow.EConflict, "hanya dapat dicatat saat hibah berstatus %s (sekarang %s)", workflow.Funded.Label(), g.State.Label())
 	}
 	return nil
 }
@@ -122,9 +136,9 @@ func ownGroupFunded(a workflow.Actor, g workflow.Grant, roles ...workflow.Role) 
 func joinRoles(roles []workflow.Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
-		s[i] = string(r)
+		s[i] = r.Label()
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(s, " atau ")
 }
 
 // ExpenseForm is an expense as typed into the multipart form: every field a
@@ -437,6 +451,14 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 		if r.Amount > g.Balance() {
 			p.Add("amount", "melebihi saldo: saldo %s, disetor %s", money.Format(g.Balance()), money.Format(r.Amount))
 		}
+		// Money is returned after it arrived.
+		ds, err := tx.Disbursements(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(ds) > 0 && !r.PaidOn.IsZero() && r.PaidOn.Before(ds[0].TransferredOn) {
+			p.Add("paid_on", "tanggal setor sebelum dana pertama diterima (%s)", ds[0].TransferredOn)
+		}
 		if err := p.Err("setoran sisa dana tidak valid"); err != nil {
 			return err
 		}
@@ -459,6 +481,12 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 		s.schedulePreview(proof.SHA256, proof.MIME)
 	}
 	return out, err
+}
+
+// Evidence returns every file of a grant — receipts, refund proofs and
+// activity evidence — in upload order, when a may see the grant.
+func (s *Service) Evidence(ctx context.Context, a workflow.Actor, id int64) ([]postgres.File, error) {
+	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]postgres.File, error) { return tx.Files(ctx, id) })
 }
 
 // Refunds returns a grant's refunds when a may see the grant.

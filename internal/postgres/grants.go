@@ -132,11 +132,12 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]workflow.Grant, error) 
 	return out, mapErr(rows.Err())
 }
 
-// SaveProposal replaces the proposal text, planned activities and budget
-// lines of a grant locked by GrantForUpdate.
+// SaveProposal replaces the proposal text, planned activities, budget lines
+// and requested amount of a grant locked by GrantForUpdate.
 func (tx *Tx) SaveProposal(ctx context.Context, g workflow.Grant) error {
-	const text = `UPDATE grants SET background = $2, objectives = $3, sustainability_plan = $4, updated_at = $5 WHERE id = $1`
-	if _, err := tx.x.ExecContext(ctx, text, g.ID, g.Background, g.Objectives, g.SustainabilityPlan, tx.now); err != nil {
+	const text = `UPDATE grants SET background = $2, objectives = $3, sustainability_plan = $4, updated_at = $5,
+		amount_requested = $6 WHERE id = $1`
+	if _, err := tx.x.ExecContext(ctx, text, g.ID, g.Background, g.Objectives, g.SustainabilityPlan, tx.now, g.AmountRequested); err != nil {
 		return mapErr(err)
 	}
 	for _, del := range []string{`DELETE FROM activities WHERE grant_id = $1`, `DELETE FROM budget_lines WHERE grant_id = $1`} {

@@ -85,7 +85,8 @@ func (tx *Tx) InsertExpense(ctx context.Context, e workflow.Expense) (workflow.E
 	return e, mapErr(err)
 }
 
-// ExpenseRow is an expense with whether its receipt file also backs another expense.
+// ExpenseRow is an expense with whether its receipt file also backs another
+// expense that stands (a voided one re-entered with its receipt is no duplicate).
 type ExpenseRow struct {
 	workflow.Expense
 	Duplicate bool
@@ -97,8 +98,8 @@ func (q q) Expenses(ctx context.Context, grantID, expenseID int64) ([]ExpenseRow
 	const query = `SELECT e.id, e.grant_id, e.spent_on, e.budget_line_id, COALESCE(e.activity_id, 0), e.vendor, e.description,
 		e.amount, e.tax_ppn, e.tax_pph, e.receipt_id, v.sha256, e.created_by, e.created_at, e.voided_at,
 		COALESCE(e.void_reason, ''),
-		EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
-			WHERE v2.sha256 = v.sha256 AND e2.id <> e.id)
+		e.voided_at IS NULL AND EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
+			WHERE v2.sha256 = v.sha256 AND e2.id <> e.id AND e2.voided_at IS NULL)
 		FROM expenses e JOIN evidence v ON v.id = e.receipt_id
 		WHERE e.grant_id = $1 AND ($2 = 0 OR e.id = $2) ORDER BY e.id`
 	rows, err := q.x.QueryxContext(ctx, query, grantID, expenseID)
@@ -134,12 +135,16 @@ func (tx *Tx) VoidExpense(ctx context.Context, grantID, expenseID, by int64, rea
 	return nil
 }
 
-// InsertRefund records a deposit of unspent money.
+// InsertRefund records a deposit of unspent money; an NTPN already recorded
+// (on any grant) answers EConflict.
 func (tx *Tx) InsertRefund(ctx context.Context, r workflow.Refund) (workflow.Refund, error) {
 	const query = `INSERT INTO refunds (grant_id, amount, paid_on, ntpn, proof_id, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`
 	err := tx.x.QueryRowxContext(ctx, query, r.GrantID, r.Amount, r.PaidOn, r.NTPN, nullID(r.ProofID), r.CreatedBy, tx.now).
 		Scan(&r.ID, &r.CreatedAt)
+	if workflow.ErrorCode(mapErr(err)) == workflow.EConflict {
+		return r, workflow.Errorf(workflow.EConflict, "NTPN %s sudah tercatat: satu setoran hanya dicatat sekali", r.NTPN)
+	}
 	return r, mapErr(err)
 }
 

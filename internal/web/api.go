@@ -56,6 +56,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals("actor", u.Actor())
+	c.Locals("user", grants.ViewUser(u))
 	return c.Next()
 }
 
@@ -81,7 +82,10 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) me(c *fiber.Ctx) error { return c.JSON(actor(c)) }
+func (s *Server) me(c *fiber.Ctx) error {
+	u, _ := c.Locals("user").(grants.UserView)
+	return c.JSON(u)
+}
 
 func (s *Server) createUser(c *fiber.Ctx) error {
 	var in grants.NewUser
@@ -265,11 +269,31 @@ func (s *Server) act(c *fiber.Ctx) error {
 	if !known {
 		return workflow.Errorf(workflow.ENotFound, "tindakan %q tidak dikenal", c.Params("action"))
 	}
+	if action == workflow.Disburse {
+		// The same transfer as POST /grants/{id}/disbursements, answered
+		// with the grant like every action.
+		var in grants.DisbursementInput
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+		if _, err := s.svc.Disburse(c.UserContext(), actor(c), id, in); err != nil {
+			return err
+		}
+		g, err := s.svc.Grant(c.UserContext(), actor(c), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(g)
+	}
 	var in grants.ActInput
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
+	}
+	if in.ExpectedState != "" && !validState(in.ExpectedState) {
+		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
+			Details: []workflow.Detail{{Field: "expected_state", Message: "status tidak dikenal"}}}
 	}
 	g, err := s.svc.Act(c.UserContext(), actor(c), id, action, in)
 	if err != nil {

@@ -25,6 +25,7 @@ func (s *Server) moneyRoutes(api fiber.Router) {
 	api.Get("/grants/:id/refunds", s.refunds)
 	api.Get("/grants/:id/ledger", s.ledger)
 	api.Post("/grants/:id/activities/:aid/evidence", s.addEvidence)
+	api.Get("/grants/:id/evidence", s.evidenceList)
 	api.Get("/evidence/:id", s.evidence)
 }
 
@@ -249,6 +250,18 @@ func (s *Server) addEvidence(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(row)
+}
+
+func (s *Server) evidenceList(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	fs, err := s.svc.Evidence(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": fs, "total": len(fs)})
 }
 
 var extensions = map[string]string{evidence.MIMEJPEG: ".jpg", evidence.MIMEPNG: ".png", evidence.MIMEPDF: ".pdf"}

@@ -1436,7 +1436,7 @@ func TestMoneyExtRefundsAmountsLedger(t *testing.T) {
 			t.Fatalf("csv: %d %s", c.status, c.header)
 		}
 		mxAttachment(t, c, ".csv")
-		recs, err := csv.NewReader(bytes.NewReader(c.body)).ReadAll()
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(c.body, []byte("\ufeff")))).ReadAll()
 		if err != nil {
 			t.Fatalf("csv does not parse: %v", err)
 		}

@@ -160,6 +160,8 @@ func isMultipart(c *fiber.Ctx) bool {
 // MaxJSON bounds a JSON request body; larger ones answer 413.
 const MaxJSON = 1 << 20
 
+var errJSONTooLarge = workflow.Errorf(workflow.ETooLarge, "isi JSON terlalu besar (maksimal 1 MiB)")
+
 // limitJSON reads every non-multipart body into memory up to MaxJSON and
 // refuses larger ones (413). With streamed request bodies the server itself
 // does not bound them, and a chunked body has no length to check up front.
@@ -168,7 +170,7 @@ func limitJSON(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if c.Request().Header.ContentLength() > MaxJSON {
-		return fiberErrors[fiber.StatusRequestEntityTooLarge]
+		return errJSONTooLarge
 	}
 	if stream := c.Context().RequestBodyStream(); stream != nil && c.Request().Header.ContentLength() != 0 {
 		b, err := io.ReadAll(io.LimitReader(stream, MaxJSON+1))
@@ -176,7 +178,7 @@ func limitJSON(c *fiber.Ctx) error {
 			return workflow.Errorf(workflow.EInvalid, "isi permintaan tidak dapat dibaca")
 		}
 		if len(b) > MaxJSON {
-			return fiberErrors[fiber.StatusRequestEntityTooLarge]
+			return errJSONTooLarge
 		}
 		c.Request().SetBodyRaw(b)
 	}

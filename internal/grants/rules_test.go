@@ -1,0 +1,130 @@
+package grants_test
+
+import (
+	"fmt"
+	"testing"
+
+	"grantflow/internal/grants"
+	"grantflow/workflow"
+)
+
+// Rules found by trying the API as a new user would.
+func TestMoneyDatesAndDoubleEntries(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f := mxNewFix(t, mxLocal(t))
+	g := f.fundedGrant(t) // tranche 1 transferred 20 days ago
+
+	// A refund dated before any money arrived is refused, naming paid_on.
+	_, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: "1000",
+		PaidOn: f.today.AddDays(-30).String(), NTPN: "AAAABBBBCCCCDDDD"}, nil)
+	mxCode(t, "refund before the first transfer", err, workflow.EUnprocessable, "paid_on")
+
+	// One NTPN is one deposit: the second time, on any grant, is a conflict.
+	in := grants.RefundInput{Amount: "1000", PaidOn: f.today.String(), NTPN: "0A1B2C3D4E5F6G7H"}
+	if _, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	in.NTPN = "0a1b2c3d4e5f6g7h" // the same NTPN typed in lower case
+	_, err = f.svc.RecordRefund(ctx, g.treasurer, g.id, in, nil)
+	mxCode(t, "same NTPN again", err, workflow.EConflict, "")
+	other := f.fundedGrant(t)
+	_, err = f.svc.RecordRefund(ctx, other.treasurer, other.id, in, nil)
+	mxCode(t, "same NTPN on another grant", err, workflow.EConflict, "")
+
+	// A void then a re-entry with the same receipt is a correction, not a duplicate.
+	receipt := f.ingest(t, mxPNGOf(t, 41))
+	first, err := f.spend(t, g, "konsumsi", 20_000, receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VoidExpense(ctx, g.treasurer, g.id, first.ID, "Salah nominal"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.spend(t, g, "konsumsi", 25_000, receipt); err != nil {
+		t.Fatal(err)
+	}
+	es, err := f.svc.Expenses(ctx, f.verifier, g.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		for _, fl := range e.Flags {
+			if fl == workflow.FlagDuplicate {
+				t.Errorf("expense %d flagged duplicate after a void and re-entry: %v", e.ID, e.Flags)
+			}
+		}
+	}
+	// A third expense with the same receipt while the second stands is one.
+	third, err := f.spend(t, g, "konsumsi", 5_000, receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err = f.svc.Expenses(ctx, f.verifier, g.id); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.ID == third.ID && !containsFlag(e.Flags, workflow.FlagDuplicate) {
+			t.Errorf("expense %d shares a standing receipt but is not flagged: %v", e.ID, e.Flags)
+		}
+	}
+
+	// A transfer dated before the programme opened, or before the tranche
+	// it follows, is refused naming transferred_on.
+	for _, day := range []workflow.Date{f.prog.ProposalOpensOn.AddDays(-1), f.today.AddDays(-21)} {
+		_, err = f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 2, Amount: 3_217_500,
+			TransferredOn: day, Reference: "TRF-OLD"})
+		mxCode(t, "transfer dated "+day.String(), err, workflow.EUnprocessable, "transferred_on")
+	}
+
+	// While the proposal is edited, amount_requested is its budget's total.
+	draft := f.draftGrant(t)
+	p := grants.DemoProposal(workflow.KKG, f.today.AddDays(5))
+	v, err := f.svc.SaveProposal(ctx, draft.treasurer, draft.id, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.AmountRequested != 10_725_000 {
+		t.Errorf("amount_requested after PUT = %d, want the budget total 10725000", v.AmountRequested)
+	}
+}
+
+// draftGrant opens a grant for a new group and returns it with its treasurer.
+func (f *mxFix) draftGrant(t *testing.T) *mxFunded {
+	t.Helper()
+	ctx := mxCtxOf(t)
+	f.n++
+	name := fmt.Sprintf("KKG MI Kecamatan Draf %d", f.n)
+	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
+		SKNumber: "SK-DRAF", BankName: "BSI", BankAccountNumber: fmt.Sprintf("73%08d", f.n), BankAccountName: name}
+	for m := 0; m < 15; m++ {
+		pos := workflow.PosAnggota
+		if m == 0 {
+			pos = workflow.PosKetua
+		} else if m == 1 {
+			pos = workflow.PosBendahara
+		}
+		spec.Members = append(spec.Members, workflow.Member{Name: fmt.Sprintf("Guru %d-%d", f.n, m),
+			NIP: fmt.Sprintf("1985%02d%02d2010%02d1%03d", 1+m%12, 1+m%28, 1+f.n%12, f.n*20+m), Madrasah: "MIN 3", Position: pos})
+	}
+	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &mxFunded{treasurer: f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: grp.ID})}
+	v, err := f.svc.OpenGrant(ctx, g.treasurer, f.prog.ID, grp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.id = v.ID
+	return g
+}
+
+func containsFlag(flags []string, f string) bool {
+	for _, x := range flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
