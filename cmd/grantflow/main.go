@@ -204,10 +204,9 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		in.Roles = append(in.Roles, workflow.Role(r))
 	}
 	if in.Password == "" {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return errors.New("no password: pass --password or write it on standard input")
-		}
+		// An empty standard input leaves the password empty: CreateUser then
+		// reports it together with every other missing field.
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
 		in.Password = strings.TrimRight(line, "\r\n")
 	}
 	db, err := open(ctx, cfg)
