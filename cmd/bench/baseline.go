@@ -33,10 +33,9 @@ const (
 		FROM budget_lines b WHERE b.grant_id = $1 ORDER BY b.seq`
 	rawGroup = `SELECT id, kind, name, subject, level, province, regency, sk_number, bank_name,
 	bank_account_number, bank_account_name, npwp, remote, created_at FROM groups WHERE id = $1`
-	rawMembers = `SELECT id, name, simpatika_id, nip, madrasah, position FROM members WHERE group_id = $1 ORDER BY seq`
 )
 
-// readGrantRaw is baseline B's unit of work: the five reads of one grant
+// readGrantRaw is baseline B's unit of work: the four reads of one grant
 // view on the bare database/sql pool, each autocommitted, every row read
 // as raw bytes. It returns an error when the grant is missing or a query fails.
 func readGrantRaw(ctx context.Context, db *sql.DB, id int64) error {
@@ -52,7 +51,7 @@ func readGrantRaw(ctx context.Context, db *sql.DB, id int64) error {
 			return err
 		}
 	}
-	for _, q := range []string{rawGroup, rawMembers} {
+	for _, q := range []string{rawGroup} { // the grant view names its group; members are not read
 		if _, err := drain(ctx, db, q, groupID, -1); err != nil {
 			return err
 		}
