@@ -18,7 +18,7 @@ var grantHeader = []string{"Nomor", "Status", "Jenis", "Kelompok", "Provinsi", "
 	"Diajukan", "Disetujui", "Disalurkan", "Dibelanjakan", "Dikembalikan", "Saldo"}
 
 func (r GrantRow) cells() []any {
-	return []any{r.Number, r.State, r.Kind, safeCell(r.Group), safeCell(r.Province), safeCell(r.Regency),
+	return []any{r.Number, r.State, r.Kind, r.Group, r.Province, r.Regency,
 		r.Requested, r.Approved, r.Disbursed, r.Spent, r.Refunded, r.Bal}
 }
 
@@ -35,7 +35,7 @@ func GrantsCSV(w io.Writer, rows []GrantRow) error {
 		cells := r.cells()
 		rec := make([]string, len(cells))
 		for i, c := range cells {
-			rec[i] = fmt.Sprint(c)
+			rec[i] = safeCell(fmt.Sprint(c))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -30,7 +30,7 @@ var entryKinds = map[string]string{
 // (Excel otherwise shows "Dokumentasi dan pelaporan – …" garbled).
 const bom = "\ufeff"
 
-// safeCell keeps user text from being read as a spreadsheet formula.
+// safeCell keeps user text in a CSV from being read as a spreadsheet formula.
 func safeCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
@@ -83,7 +83,8 @@ func LedgerXLSX(w io.Writer, number string, rows []workflow.LedgerEntry) error {
 	}
 	for i, r := range rows {
 		cell := fmt.Sprintf("A%d", i+4)
-		if err := f.SetSheetRow(sheet, cell, &[]any{r.Date.String(), entryKinds[r.Kind], safeCell(r.Ref), safeCell(r.Description), r.In, r.Out, r.Balance}); err != nil {
+		// Text cells are stored as strings, never formulas: no escaping needed here.
+		if err := f.SetSheetRow(sheet, cell, &[]any{r.Date.String(), entryKinds[r.Kind], r.Ref, r.Description, r.In, r.Out, r.Balance}); err != nil {
 			return err
 		}
 	}

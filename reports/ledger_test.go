@@ -115,8 +115,14 @@ func TestLedgerXLSXRoundTrip(t *testing.T) {
 	}
 	for i, r := range rows {
 		x := raw[i+3]
-		if x[0] != r.Date.String() || x[1] != entryKinds[r.Kind] || x[2] != safeCell(r.Ref) || x[3] != safeCell(r.Description) {
+		// Text cells keep the user's text as it is, and are never formulas.
+		if x[0] != r.Date.String() || x[1] != entryKinds[r.Kind] || x[2] != r.Ref || x[3] != r.Description {
 			t.Errorf("row %d text %v", i, x)
+		}
+		for _, col := range []string{"C", "D"} {
+			if fm, err := f.GetCellFormula("BKU", col+strconv.Itoa(i+4)); err != nil || fm != "" {
+				t.Errorf("%s%d is a formula %q (%v)", col, i+4, fm, err)
+			}
 		}
 		for j, want := range []int64{r.In, r.Out, r.Balance} {
 			cell := string(rune('E'+j)) + strconv.Itoa(i+4)

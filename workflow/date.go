@@ -52,6 +52,9 @@ func (d Date) String() string {
 	return d.t.Format(dateLayout)
 }
 
+// Year returns the year of d.
+func (d Date) Year() int { return d.t.Year() }
+
 // Before reports whether d is strictly before o.
 func (d Date) Before(o Date) bool { return d.t.Before(o.t) }
 

@@ -3,8 +3,9 @@
 // every transition leaves behind.
 //
 // The package is pure Go. It does no I/O, reads no clock and knows no
-// database: callers pass the time, the actor and the facts the guards read
-// (Request), and persist what Apply returns. Every refusal is an *Error whose
-// Code the web layer maps to one HTTP status; messages are in Bahasa Indonesia
-// and safe to show a user.
+// database; besides the standard library it imports only grantflow/money,
+// the pure rupiah formatting its messages use. Callers pass the time, the
+// actor and the facts the guards read (Request), and persist what Apply
+// returns. Every refusal is an *Error whose Code the web layer maps to one
+// HTTP status; messages are in Bahasa Indonesia and safe to show a user.
 package workflow

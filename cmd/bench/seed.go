@@ -150,7 +150,7 @@ func (w *world) fill(ctx context.Context, cfg config, log io.Writer) error {
 	progs := make([]workflow.Program, nProgs)
 	for i := range progs {
 		p, err := svc.CreateProgram(ctx, sys, workflow.Program{
-			Name: fmt.Sprintf("Bench programme %d", i+1), Year: grants.DateYear(w.today),
+			Name: fmt.Sprintf("Bench programme %d", i+1), Year: w.today.Year(),
 			ProposalOpensOn: w.today.AddDays(-30), ProposalClosesOn: w.today.AddDays(60),
 			ActivityEndsOn: w.today.AddDays(240), ReportDueOn: w.today.AddDays(270),
 			BudgetTotal: 1_000_000_000_000, // Rp 1 trillion: approvals never run out of pool

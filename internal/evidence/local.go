@@ -59,6 +59,12 @@ func (l *Local) Put(ctx context.Context, key string, f *os.File, size int64, mim
 	}
 	dst := l.path(key)
 	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		// Already stored: make it young again, so that the garbage
+		// collector's grace covers the row about to point to it.
+		now := time.Now()
+		if err := os.Chtimes(dst, now, now); err != nil {
+			return workflow.Wrap(workflow.EInternal, err, "gagal menyimpan berkas")
+		}
 		return nil
 	}
 	if err := mkdirSync(filepath.Dir(filepath.Dir(dst))); err != nil {

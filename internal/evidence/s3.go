@@ -77,18 +77,15 @@ func (s *S3) name(key string) string { return s.prefix + key }
 // TempDir returns the configured staging directory or os.TempDir().
 func (s *S3) TempDir() string { return s.tmp }
 
-// Put uploads f from its start with its known size, unless key is already
-// stored; see Store.Put. It returns EInvalid for a malformed key and EInternal
+// Put uploads f from its start with its known size (again when the key is
+// already stored, which renews its modification time); see Store.Put. It returns EInvalid for a malformed key and EInternal
 // when the upload fails.
 func (s *S3) Put(ctx context.Context, key string, f *os.File, size int64, mime string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if ok, err := s.Exists(ctx, key); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
+	// Uploaded even when the key exists: the new LastModified keeps the
+	// garbage collector's grace over the row about to point to it.
 	// A SectionReader reads from offset 0 whatever f's position, and can be
 	// rewound by the client when it retries.
 	_, err := s.c.PutObject(ctx, s.bucket, s.name(key), io.NewSectionReader(f, 0, size), size, minio.PutObjectOptions{

@@ -80,7 +80,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 	}
 	today := s.today()
 	prog, err := s.CreateProgram(ctx, System, workflow.Program{
-		Name: fmt.Sprintf("Bantuan KKG/MGMP/KKM Madrasah %d", DateYear(today)), Year: DateYear(today),
+		Name: fmt.Sprintf("Bantuan KKG/MGMP/KKM Madrasah %d", today.Year()), Year: today.Year(),
 		ProposalOpensOn: today.AddDays(-30), ProposalClosesOn: today.AddDays(60),
 		ActivityEndsOn: today.AddDays(240), ReportDueOn: today.AddDays(270), BudgetTotal: 5_000_000_000,
 	})
@@ -97,7 +97,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 	}
 	for gi, dg := range demoGroups {
 		grp := workflow.Group{Kind: dg.kind, Name: dg.name, Subject: dg.subject, Level: dg.level, Province: "Jawa Barat",
-			Regency: dg.regency, SKNumber: fmt.Sprintf("B-%d/Kk.10.%02d/PP.00/%d", 1200+gi, gi+1, DateYear(today)),
+			Regency: dg.regency, SKNumber: fmt.Sprintf("B-%d/Kk.10.%02d/PP.00/%d", 1200+gi, gi+1, today.Year()),
 			BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", 4410000+gi*7919),
 			BankAccountName: dg.name, Remote: dg.members < 15 && dg.kind != workflow.KKM && dg.kind != workflow.POKJAWAS}
 		for m := 0; m < dg.members; m++ {
@@ -138,9 +138,6 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 	fmt.Fprintln(w, "demo seeded")
 	return printLogins(w, demoLoginList())
 }
-
-// DateYear returns the year of d.
-func DateYear(d workflow.Date) int { return d.Time().Year() }
 
 // DemoProposal returns a complete proposal for a group of kind k that fits
 // the programme defaults, starting its sessions on from.

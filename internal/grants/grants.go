@@ -41,7 +41,8 @@ func (s *Service) OpenGrant(ctx context.Context, a workflow.Actor, programID, gr
 		return View{}, err
 	}
 	if !a.Has(workflow.RoleAdmin) && a.GroupID != groupID {
-		return View{}, workflow.Errorf(workflow.EForbidden, "Anda hanya dapat membuka hibah untuk kelompok Anda sendiri")
+		// Another group is outside this person's scope: not found, like a missing one.
+		return View{}, (workflow.Problems{{Field: "group_id", Message: "kelompok tidak ditemukan"}}).Err("hibah tidak dapat dibuka")
 	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
@@ -208,7 +209,8 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 		if action == workflow.Disburse {
 			return workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
 		}
-		req := workflow.Request{Action: action, Actor: a, Now: s.now(), Comment: in.Comment,
+		// Jakarta time: the proposal window is a range of local calendar days.
+		req := workflow.Request{Action: action, Actor: a, Now: s.now().In(jakarta), Comment: in.Comment,
 			ApprovedAmount: in.ApprovedAmount, ExpectedState: in.ExpectedState, Group: grp}
 		// Read only what the action's guards use.
 		switch action {

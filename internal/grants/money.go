@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func (s *Service) Disburse(ctx context.Context, a workflow.Actor, id int64, in D
 		if n := len(ds); n > 0 && in.TransferredOn.Before(ds[n-1].TransferredOn) {
 			return (workflow.Problems{{Field: "transferred_on", Message: fmt.Sprintf("tanggal transfer sebelum tahap %d (%s)", ds[n-1].Tranche, ds[n-1].TransferredOn)}}).Err("data penyaluran tidak valid")
 		}
-		ev, err := workflow.Apply(&g, workflow.Request{Action: workflow.Disburse, Actor: a, Now: s.now(),
+		ev, err := workflow.Apply(&g, workflow.Request{Action: workflow.Disburse, Actor: a, Now: s.now().In(jakarta),
 			Tranche: in.Tranche, Amount: in.Amount, Program: prog, Group: grp})
 		if err != nil {
 			return err
@@ -269,7 +270,7 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if e.ActivityID != 0 && !hasActivity(g, e.ActivityID) {
 			p.Add("activity_id", "kegiatan tidak ditemukan pada hibah ini")
 		}
-		if line != nil && e.Amount > 0 && line.Spent+e.Amount > line.Amount {
+		if line != nil && e.Amount > 0 && e.Amount > line.Amount-line.Spent { // no sum that could overflow
 			p.Add("amount", "melebihi pagu baris anggaran %q: pagu %s, sudah terpakai %s, sisa %s, diminta %s",
 				line.Description, money.Format(line.Amount), money.Format(line.Spent), money.Format(line.Amount-line.Spent), money.Format(e.Amount))
 		}
@@ -533,11 +534,7 @@ var EvidenceKinds = []string{"attendance", "photo", "minutes", "output", "other"
 // funded grant (the group's chair or treasurer).
 func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id, activityID int64, kind string, obj *evidence.Object) (postgres.File, error) {
 	var p workflow.Problems
-	known := false
-	for _, k := range EvidenceKinds {
-		known = known || k == kind
-	}
-	if !known {
+	if !slices.Contains(EvidenceKinds, kind) {
 		p.Add("kind", "jenis bukti harus salah satu dari: %s", strings.Join(EvidenceKinds, ", "))
 	}
 	if obj == nil {

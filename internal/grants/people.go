@@ -2,6 +2,7 @@ package grants
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -59,7 +60,8 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 		p.Add("name", "nama wajib diisi (paling banyak 200 karakter)")
 	}
 	if err := auth.ValidatePassword(in.Password); err != nil {
-		if we, ok := err.(*workflow.Error); ok && len(we.Details) > 0 {
+		var we *workflow.Error
+		if errors.As(err, &we) && len(we.Details) > 0 {
 			p = append(p, we.Details...)
 		} else {
 			p.Add("password", "kata sandi tidak valid")
@@ -137,7 +139,9 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 		return "", UserView{}, err
 	}
 	bad := workflow.Errorf(workflow.EUnauthorized, "email atau kata sandi salah")
-	if email == "" || password == "" || len(password) > 1024 {
+	// A password no account can have is refused before the lookup, so that
+	// known and unknown addresses take the same time.
+	if email == "" || password == "" || len(password) > auth.MaxPasswordBytes {
 		s.throttle.Fail(email, addr)
 		return "", UserView{}, bad
 	}

@@ -25,6 +25,13 @@ func (s *Service) schedulePreview(sha256, mime string) {
 	if s.previews == nil || (mime != evidence.MIMEJPEG && mime != evidence.MIMEPNG) {
 		return
 	}
+	// Under the lock Close takes, so that no job is sent on a closed queue
+	// by an upload that finishes during shutdown.
+	s.previewMu.Lock()
+	defer s.previewMu.Unlock()
+	if s.closing.Load() {
+		return
+	}
 	select {
 	case s.previews <- previewJob{sha256, mime}:
 	default:
@@ -36,8 +43,10 @@ func (s *Service) schedulePreview(sha256, mime string) {
 // after the last upload.
 func (s *Service) Close() {
 	if s.previews != nil {
+		s.previewMu.Lock()
 		s.closing.Store(true)
 		close(s.previews)
+		s.previewMu.Unlock()
 		s.previewsWG.Wait()
 	}
 }

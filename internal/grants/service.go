@@ -39,6 +39,7 @@ type Service struct {
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
+	previewMu  sync.Mutex // orders sends against Close
 	closing    atomic.Bool
 }
 

@@ -1,7 +1,10 @@
 // Package postgres holds every SQL statement of grantflow: opening and
 // migrating the database, transactions, and the queries of each record kind.
 // Database errors leave this package as *workflow.Error with a code chosen by
-// SQLSTATE, so callers never inspect driver errors.
+// SQLSTATE, so callers never inspect driver errors: every method returns
+// ENotFound for a missing row, EConflict for a duplicate or a lost race,
+// EUnprocessable for a broken constraint, EUnavailable when PostgreSQL cannot
+// be reached in time, and EInternal otherwise.
 package postgres
 
 import (

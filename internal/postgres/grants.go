@@ -3,7 +3,9 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +85,7 @@ func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {
 		return g, notFound(err, "hibah", id)
 	}
 	const activities = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants, a.status, a.held_on,
-		0 AS attendee_count,
+		0 AS attendee_count, -- counted from attendance rows once activity realisation lands
 		(SELECT count(*) FROM evidence v WHERE v.activity_id = a.id) AS evidence_count
 		FROM activities a WHERE a.grant_id = $1 ORDER BY a.seq`
 	g.Activities = []workflow.Activity{}
@@ -191,7 +193,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev workflow.Event) (workflow.Even
 		Hash string `json:"hash"`
 	}
 	err := tx.x.GetContext(ctx, &last, `SELECT seq, hash FROM grant_events WHERE grant_id = $1 ORDER BY seq DESC LIMIT 1`, ev.GrantID)
-	if err != nil && workflow.ErrorCode(notFound(err, "", 0)) != workflow.ENotFound {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return ev, mapErr(err)
 	}
 	ev.Seq, ev.PrevHash = last.Seq+1, last.Hash

@@ -90,11 +90,17 @@ func (q q) Programs(ctx context.Context) ([]workflow.Program, error) {
 	return out, mapErr(rows.Err())
 }
 
-// PoolCommitted returns the amount approved for the programme's grants that
-// hold or held money, leaving out grant except.
+// PoolCommitted returns what the programme's other grants (all but except)
+// take from its pool: the approved amount of every grant that holds or held
+// it, and for a cancelled grant what it kept (disbursed − refunded).
 func (q q) PoolCommitted(ctx context.Context, programID, except int64) (int64, error) {
-	const query = `SELECT COALESCE(sum(amount_approved), 0) FROM grants
-		WHERE program_id = $1 AND id <> $2 AND state IN ('approved', 'funded', 'report_submitted', 'closed')`
+	const query = `SELECT COALESCE(sum(CASE
+			WHEN g.state IN ('approved', 'funded', 'report_submitted', 'closed') THEN g.amount_approved
+			WHEN g.state = 'cancelled' THEN
+				COALESCE((SELECT sum(amount) FROM disbursements d WHERE d.grant_id = g.id), 0)
+				- COALESCE((SELECT sum(amount) FROM refunds r WHERE r.grant_id = g.id), 0)
+			ELSE 0 END), 0)
+		FROM grants g WHERE g.program_id = $1 AND g.id <> $2`
 	var n int64
 	err := q.x.GetContext(ctx, &n, query, programID, except)
 	return n, mapErr(err)

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/lib/pq"
@@ -111,7 +113,7 @@ func (q q) SessionUser(ctx context.Context, tokenHash string, idle time.Duration
 		SELECT ` + userColumns + ` FROM users WHERE id = (SELECT user_id FROM s) AND NOT disabled`
 	u, err := scanUser(q.x.QueryRowxContext(ctx, query, tokenHash, int64(idle/time.Second)))
 	if err != nil {
-		if workflow.ErrorCode(notFound(err, "", 0)) == workflow.ENotFound {
+		if errors.Is(err, sql.ErrNoRows) {
 			return u, workflow.Errorf(workflow.EUnauthorized, "sesi tidak berlaku atau sudah berakhir, silakan masuk lagi")
 		}
 		return u, mapErr(err)

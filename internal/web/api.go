@@ -184,7 +184,7 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return err
 	}
 	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province")}
-	if f.State != "" && !validState(f.State) {
+	if f.State != "" && !f.State.Valid() {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
 			Details: []workflow.Detail{{Field: "state", Message: "status tidak dikenal"}}}
 	}
@@ -217,15 +217,6 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return err
 	}
 	return sendDownload(c, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "hibah.xlsx", b.Bytes())
-}
-
-func validState(st workflow.State) bool {
-	for _, x := range workflow.States {
-		if x == st {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) grant(c *fiber.Ctx) error {
@@ -262,11 +253,7 @@ func (s *Server) act(c *fiber.Ctx) error {
 		return err
 	}
 	action := workflow.Action(c.Params("action"))
-	known := false
-	for _, a := range workflow.Actions {
-		known = known || a == action
-	}
-	if !known {
+	if !action.Valid() {
 		return workflow.Errorf(workflow.ENotFound, "tindakan %q tidak dikenal", c.Params("action"))
 	}
 	if action == workflow.Disburse {
@@ -291,7 +278,7 @@ func (s *Server) act(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if in.ExpectedState != "" && !validState(in.ExpectedState) {
+	if in.ExpectedState != "" && !in.ExpectedState.Valid() {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
 			Details: []workflow.Detail{{Field: "expected_state", Message: "status tidak dikenal"}}}
 	}

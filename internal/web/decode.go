@@ -18,7 +18,13 @@ import (
 // decodeJSON reads exactly one JSON object into dst, refusing unknown fields
 // and trailing data. Every failure is an EInvalid error naming the field.
 func decodeJSON(c *fiber.Ctx, dst any) error {
-	body := c.Body()
+	if isMultipart(c) {
+		// limitJSON did not bound a multipart body: never read one here.
+		return workflow.Errorf(workflow.EUnsupported, "kirim isi permintaan sebagai JSON")
+	}
+	// The raw bytes limitJSON bounded; c.Body() would also unpack a
+	// Content-Encoding, which limitJSON refuses anyway.
+	body := c.Request().Body()
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return workflow.Errorf(workflow.EInvalid, "isi permintaan kosong: kirim objek JSON")

@@ -99,7 +99,10 @@ func TestGrantToApproval(t *testing.T) {
 	r = h.do("POST", "/api/v1/grants", h.token("treasurerA"), map[string]int64{"program_id": h.prog.ID, "group_id": h.groupA.ID})
 	expect(t, r, http.StatusConflict, "second grant")
 	// Nor may a chair open one for another group, or for a missing programme.
-	expect(t, h.do("POST", "/api/v1/grants", chair, map[string]int64{"program_id": h.prog.ID, "group_id": h.groupB.ID}), http.StatusForbidden, "other group's grant")
+	// Another group is out of this chair's scope: refused like a missing group.
+	if e := expect(t, h.do("POST", "/api/v1/grants", chair, map[string]int64{"program_id": h.prog.ID, "group_id": h.groupB.ID}), http.StatusUnprocessableEntity, "other group's grant"); !e.hasField("group_id") {
+		t.Fatalf("details %v", e.Details)
+	}
 	e := expect(t, h.do("POST", "/api/v1/grants", h.token("admin"), map[string]int64{"program_id": 999999, "group_id": 999999}), http.StatusUnprocessableEntity, "missing programme and group")
 	if !e.hasField("program_id") || !e.hasField("group_id") {
 		t.Fatalf("details %v", e.Details)

@@ -150,9 +150,6 @@ func (s *Server) recordRefund(c *fiber.Ctx) error {
 				Details: []workflow.Detail{{Field: "amount", Message: "jumlah tidak boleh negatif"}}}
 		}
 		in = grants.RefundInput{Amount: strconv.FormatInt(body.Amount, 10), PaidOn: body.PaidOn.String(), NTPN: body.NTPN}
-		if body.Amount == 0 {
-			in.Amount = "0"
-		}
 	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
@@ -284,7 +281,11 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	}
 	attachment(c, f.MIME, name+extensions[f.MIME])
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
-	c.Set("X-Evidence-SHA256", f.SHA256)
+	if preview {
+		c.Set("X-Evidence-SHA256", f.PreviewSHA256)
+	} else {
+		c.Set("X-Evidence-SHA256", f.SHA256)
+	}
 	size := int(f.Size)
 	if f.Size < 0 {
 		size = -1

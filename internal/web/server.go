@@ -165,9 +165,16 @@ var errJSONTooLarge = workflow.Errorf(workflow.ETooLarge, "isi JSON terlalu besa
 // limitJSON reads every non-multipart body into memory up to MaxJSON and
 // refuses larger ones (413). With streamed request bodies the server itself
 // does not bound them, and a chunked body has no length to check up front.
+//
+// Compressed bodies are refused (415): their size says nothing about what
+// they unpack to. A multipart body is left to the upload handlers, which
+// read it bounded by MaxBody; decodeJSON refuses one on any other route.
 func limitJSON(c *fiber.Ctx) error {
 	if isMultipart(c) {
 		return c.Next()
+	}
+	if len(c.Request().Header.ContentEncoding()) > 0 {
+		return workflow.Errorf(workflow.EUnsupported, "isi permintaan terkompresi tidak diterima")
 	}
 	if c.Request().Header.ContentLength() > MaxJSON {
 		return errJSONTooLarge

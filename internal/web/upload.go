@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -92,7 +93,7 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 				}
 				return nil, err
 			}
-		case contains(allowed, name):
+		case slices.Contains(allowed, name):
 			if _, dup := fields[name]; dup {
 				p.Add(name, "kolom dikirim lebih dari sekali")
 			}
@@ -114,15 +115,6 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 		return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir tidak valid", Details: p}
 	}
 	return fields, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ingestPart returns an onFile callback that stores the part through the
