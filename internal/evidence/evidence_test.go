@@ -637,3 +637,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// Storing a file that is already there makes it young again, so that the
+// garbage collector's grace protects the row about to point to it.
+func TestLocalPutRenewsExistingFile(t *testing.T) {
+	st, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pdf := []byte("%PDF-1.4\nrenew\n%%EOF\n")
+	obj, err := Ingest(ctx, st, bytes.NewReader(pdf), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(st.path(obj.SHA256), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ingest(ctx, st, bytes.NewReader(pdf), 0); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(st.path(obj.SHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(fi.ModTime()) > time.Hour {
+		t.Fatalf("re-stored file keeps its old time %v", fi.ModTime())
+	}
+}

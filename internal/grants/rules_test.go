@@ -128,3 +128,53 @@ func containsFlag(flags []string, f string) bool {
 	}
 	return false
 }
+
+// A cancelled grant keeps from the pool what it spent: approving another
+// grant may not count that money twice.
+func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f := mxNewFix(t, mxLocal(t))
+	var err error
+	f.prog, err = f.svc.CreateProgram(ctx, grants.System, workflow.Program{Name: "Program Kecil", Year: f.today.Year(),
+		ProposalOpensOn: f.today.AddDays(-60), ProposalClosesOn: f.today.AddDays(30),
+		ActivityEndsOn: f.today.AddDays(200), ReportDueOn: f.today.AddDays(230), BudgetTotal: 12_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.fundedGrant(t) // approved 10 725 000, tranche 1 of 7 507 500 received
+	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, mxPNGOf(t, 61))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RecordRefund(ctx, a.treasurer, a.id, grants.RefundInput{Amount: "5507500",
+		PaidOn: f.today.String(), NTPN: "KEMBALI000000001"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin := f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleAdmin}})
+	if _, err := f.svc.Act(ctx, admin, a.id, workflow.Cancel, grants.ActInput{Comment: "Kelompok bubar."}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := f.draftGrant(t)
+	if _, err := f.svc.SaveProposal(ctx, b.treasurer, b.id, grants.DemoProposal(workflow.KKG, f.today.AddDays(5))); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		who    workflow.Actor
+		action workflow.Action
+		in     grants.ActInput
+	}{
+		{b.treasurer, workflow.Submit, grants.ActInput{}},
+		{f.verifier, workflow.StartReview, grants.ActInput{}},
+		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
+	} {
+		if _, err := f.svc.Act(ctx, s.who, b.id, s.action, s.in); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+	}
+	// 2 000 000 kept by the cancelled grant + 10 725 000 > 12 000 000.
+	_, err = f.svc.Act(ctx, f.approver, b.id, workflow.Approve, grants.ActInput{})
+	if workflow.ErrorCode(err) != workflow.EUnprocessable {
+		t.Fatalf("approve beyond the pool: %v, want unprocessable", err)
+	}
+}

@@ -58,3 +58,17 @@ func TestNewcomerCases(t *testing.T) {
 	r = h.do("GET", fmt.Sprintf("/api/v1/grants/%d/evidence", g.ID), h.token(h.chairOf(h.groupB)), nil)
 	expect(t, r, http.StatusNotFound, "evidence list of another group")
 }
+
+// A compressed body could unpack to any size, and a multipart body on a JSON
+// route is not bounded by the JSON limit: both are refused before reading.
+func TestUnboundedBodiesRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	req := request("POST", "/api/v1/session", "", `{"email":"a@b.c","password":"x"}`)
+	req.Header.Set("Content-Encoding", "gzip")
+	expect(t, h.send(req), http.StatusUnsupportedMediaType, "gzip JSON")
+
+	req = request("POST", "/api/v1/programs", h.token("admin"), `--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n`)
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+	expect(t, h.send(req), http.StatusUnsupportedMediaType, "multipart on a JSON route")
+}
