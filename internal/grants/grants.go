@@ -170,19 +170,9 @@ func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([
 	if err != nil {
 		return nil, err
 	}
-	// One query for the groups of the whole list, not one per grant.
-	grps, err := s.db.Groups(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	groups := make(map[int64]workflow.Group, len(grps))
-	for _, grp := range grps {
-		groups[grp.ID] = grp
-	}
 	out := make([]View, 0, len(gs))
-	for _, g := range gs {
-		g.Activities, g.Budget = nil, nil
-		out = append(out, view(g, groups[g.GroupID], a))
+	for _, l := range gs {
+		out = append(out, view(l.Grant, l.Group, a))
 	}
 	return out, nil
 }

@@ -14,20 +14,24 @@ import (
 	"grantflow/workflow"
 )
 
-// grantSelect reads a grant with its money derived from the rows that make it.
-const grantSelect = `SELECT g.id, g.number, g.program_id, g.group_id, g.state, g.amount_requested, g.amount_approved,
+// grantColumns and grantMoney read a grant with its money derived from the
+// rows that make it; grantSelect puts them together for one table.
+const (
+	grantColumns = `g.id, g.number, g.program_id, g.group_id, g.state, g.amount_requested, g.amount_approved,
 	COALESCE(g.verifier_id, 0), COALESCE(g.approver_id, 0), g.background, g.objectives, g.sustainability_plan,
 	g.created_at, g.updated_at,
 	COALESCE(d.total, 0), COALESCE(d.n, 0),
 	COALESCE(e.total, 0), COALESCE(e.receipted, 0), COALESCE(e.missing, 0),
-	COALESCE(r.total, 0)
-	FROM grants g
+	COALESCE(r.total, 0)`
+	grantMoney = `
 	LEFT JOIN LATERAL (SELECT sum(amount) AS total, count(*) AS n FROM disbursements WHERE grant_id = g.id) d ON true
 	LEFT JOIN LATERAL (SELECT sum(amount) AS total,
 			sum(amount) FILTER (WHERE receipt_id IS NOT NULL) AS receipted,
 			count(*) FILTER (WHERE receipt_id IS NULL) AS missing
 		FROM expenses WHERE grant_id = g.id AND voided_at IS NULL) e ON true
 	LEFT JOIN LATERAL (SELECT sum(amount) AS total FROM refunds WHERE grant_id = g.id) r ON true`
+	grantSelect = `SELECT ` + grantColumns + ` FROM grants g` + grantMoney
+)
 
 func scanGrant(sc interface{ Scan(...any) error }) (workflow.Grant, error) {
 	var g workflow.Grant
@@ -108,13 +112,21 @@ type GrantFilter struct {
 	Limit     int
 }
 
-// Grants returns the grants matching f with their money but without
-// activities and budget lines, newest first.
-func (q q) Grants(ctx context.Context, f GrantFilter) ([]workflow.Grant, error) {
+// ListedGrant is a grant of a listing with the group it belongs to (its
+// header: no members) and without activities and budget lines.
+type ListedGrant struct {
+	Grant workflow.Grant
+	Group workflow.Group
+}
+
+// Grants returns the grants matching f with their money and group, newest
+// first, in one query.
+func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
 	}
-	query := grantSelect + ` JOIN groups gr ON gr.id = g.group_id
+	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency
+		FROM grants g JOIN groups gr ON gr.id = g.group_id` + grantMoney + `
 		WHERE ($1 = '' OR gr.province = $1) AND ($2 = '' OR gr.regency = $2) AND ($3 = 0 OR g.group_id = $3)
 		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
 		ORDER BY g.id DESC LIMIT $6`
@@ -123,13 +135,20 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]workflow.Grant, error) 
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out := []workflow.Grant{}
+	out := []ListedGrant{}
 	for rows.Next() {
-		g, err := scanGrant(rows)
+		var l ListedGrant
+		g := &l.Grant
+		err := rows.Scan(&g.ID, &g.Number, &g.ProgramID, &g.GroupID, &g.State, &g.AmountRequested, &g.AmountApproved,
+			&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
+			&g.CreatedAt, &g.UpdatedAt,
+			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded,
+			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency)
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		out = append(out, g)
+		l.Group.ID = g.GroupID
+		out = append(out, l)
 	}
 	return out, mapErr(rows.Err())
 }
