@@ -111,6 +111,41 @@ func (t *Throttle) Succeed(email string) {
 	delete(t.accounts, accountKey(email))
 }
 
+// Attempt is Allow and Fail under one lock: it counts the attempt as a
+// failure before the password is checked, so that parallel guesses cannot
+// all pass Allow before any failure is recorded. After a successful login
+// call Succeeded, which takes the attempt back.
+func (t *Throttle) Attempt(email, addr string) (ok bool, retryAfter time.Duration) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := t.wait(t.accounts, accountKey(email), t.AccountLimit, now)
+	b := t.wait(t.addrs, addrKey(addr), t.AddressLimit, now)
+	if retryAfter = max(a, b); retryAfter > 0 {
+		return false, retryAfter
+	}
+	if now.Sub(t.lastSweep) >= t.window {
+		t.sweep(now)
+	}
+	t.record(t.accounts, accountKey(email), t.AccountLimit, now)
+	t.record(t.addrs, addrKey(addr), t.AddressLimit, now)
+	return true, 0
+}
+
+// Succeeded undoes the Attempt of a login that succeeded: the account's
+// failures are cleared and the address's newest count is taken back, so that
+// people signing in from one office address do not lock it.
+func (t *Throttle) Succeeded(email, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.accounts, accountKey(email))
+	if k := addrKey(addr); k != "" {
+		if times := t.addrs[k]; len(times) > 0 {
+			t.addrs[k] = times[:len(times)-1]
+		}
+	}
+}
+
 // wait returns how long key must wait, 0 if it may proceed now. It drops the
 // entry once all its failures have expired.
 func (t *Throttle) wait(m map[string][]time.Time, key string, limit int, now time.Time) time.Duration {

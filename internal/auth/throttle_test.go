@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -185,5 +186,34 @@ func TestThrottleConcurrent(t *testing.T) {
 	th.Fail("bersama@x.id", "10.0.0.9")
 	if ok, _ := th.Allow("bersama@x.id", "10.0.0.9"); ok {
 		t.Fatal("1000 failures allowed")
+	}
+}
+
+// Parallel guesses each take one attempt: no more than the limit get through.
+func TestAttemptCountsParallelGuesses(t *testing.T) {
+	th := NewThrottle(5, time.Minute, nil)
+	th.AddressLimit = 0 // only the account limit here
+	var wg sync.WaitGroup
+	var passed atomic.Int32
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, _ := th.Attempt("korban@contoh.id", "198.51.100.7"); ok {
+				passed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := passed.Load(); n != 5 {
+		t.Fatalf("%d parallel attempts passed, want exactly the limit 5", n)
+	}
+	// A success gives back its attempt and clears the account.
+	th2 := NewThrottle(2, time.Minute, nil)
+	for i := 0; i < 10; i++ {
+		if ok, _ := th2.Attempt("guru@contoh.id", "198.51.100.8"); !ok {
+			t.Fatalf("login %d of a user who keeps succeeding was refused", i)
+		}
+		th2.Succeeded("guru@contoh.id", "198.51.100.8")
 	}
 }

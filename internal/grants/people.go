@@ -133,7 +133,9 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 // client address has failed too often.
 func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if ok, wait := s.throttle.Allow(email, addr); !ok {
+	// Counted before the password is checked: parallel guesses each take
+	// one of the allowed attempts (a success gives its attempt back).
+	if ok, wait := s.throttle.Attempt(email, addr); !ok {
 		err := workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(wait.Seconds())+1)
 		err.RetryAfter = wait
 		return "", UserView{}, err
@@ -142,7 +144,6 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	// A password no account can have is refused before the lookup, so that
 	// known and unknown addresses take the same time.
 	if email == "" || password == "" || len(password) > auth.MaxPasswordBytes {
-		s.throttle.Fail(email, addr)
 		return "", UserView{}, bad
 	}
 	u, err := s.db.UserByEmail(ctx, email)
@@ -152,10 +153,9 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	// An unknown address ("" hash) costs one hash too, so timing reveals nothing.
 	ok, err := auth.CheckPassword(u.PasswordHash, password)
 	if err != nil || !ok || u.ID == 0 || u.Disabled {
-		s.throttle.Fail(email, addr)
 		return "", UserView{}, bad
 	}
-	s.throttle.Succeed(email)
+	s.throttle.Succeeded(email, addr)
 	token, tokenHash, err := auth.NewToken()
 	if err != nil {
 		return "", UserView{}, workflow.Wrap(workflow.EInternal, err, "sesi tidak dapat dibuat")
