@@ -122,6 +122,17 @@ func (s *Service) CanUpload(ctx context.Context, a workflow.Actor, id int64, rol
 	})
 }
 
+// lockFunded locks grant id for a money or evidence record: the grant must be
+// visible to a (else ENotFound), a must hold one of roles for its own group
+// (EForbidden) and the grant must be funded (EConflict).
+func lockFunded(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64, roles ...workflow.Role) (workflow.Grant, error) {
+	g, _, err := visibleGrant(ctx, tx, a, id, true)
+	if err != nil {
+		return g, err
+	}
+	return g, ownGroupFunded(a, g, roles...)
+}
+
 // ownGroupFunded checks that a holds one of roles for the grant's own group
 // and that the grant is funded: money and evidence are recorded only then.
 func ownGroupFunded(a workflow.Actor, g workflow.Grant, roles ...workflow.Role) error {
@@ -186,6 +197,17 @@ func parseMoney(p *workflow.Problems, field, v string, required bool) int64 {
 	return n
 }
 
+// parsePositive is parseMoney for a required amount above zero ("0" parses,
+// so it is refused here, alongside whatever else the form got wrong).
+func parsePositive(p *workflow.Problems, field, v string) int64 {
+	before := len(*p)
+	n := parseMoney(p, field, v, true)
+	if n == 0 && len(*p) == before {
+		p.Add(field, "jumlah harus lebih besar dari 0")
+	}
+	return n
+}
+
 func (s *Service) parseDate(p *workflow.Problems, field, v string) workflow.Date {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -234,12 +256,7 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 	e.ActivityID = parseID(&p, "activity_id", f.ActivityID, false)
 	e.Vendor = text(&p, "vendor", f.Vendor, 200)
 	e.Description = text(&p, "description", f.Description, 1000)
-	before := len(p)
-	e.Amount = parseMoney(&p, "amount", f.Amount, true)
-	// "0" parses; say so even when other fields failed too (all at once).
-	if f.Amount != "" && e.Amount == 0 && len(p) == before {
-		p.Add("amount", "jumlah harus lebih besar dari 0")
-	}
+	e.Amount = parsePositive(&p, "amount", f.Amount)
 	e.TaxPPN = parseMoney(&p, "tax_ppn", f.TaxPPN, false)
 	e.TaxPPh = parseMoney(&p, "tax_pph", f.TaxPPh, false)
 	// Compared without forming the sum, which may overflow int64.
@@ -251,11 +268,8 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 	}
 	var out workflow.Expense
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, true)
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
 		if err != nil {
-			return err
-		}
-		if err := ownGroupFunded(a, g, workflow.RoleTreasurer); err != nil {
 			return err
 		}
 		var line *workflow.BudgetLine
@@ -380,11 +394,8 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 	reason = strings.TrimSpace(reason)
 	var out workflow.Expense
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, true)
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
 		if err != nil {
-			return err
-		}
-		if err := ownGroupFunded(a, g, workflow.RoleTreasurer); err != nil {
 			return err
 		}
 		rows, err := tx.Expenses(ctx, id, expenseID)
@@ -431,10 +442,7 @@ var ntpnPattern = regexp.MustCompile(`^[0-9A-Z]{16}$`)
 func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, in RefundInput, proof *evidence.Object) (workflow.Refund, error) {
 	var p workflow.Problems
 	r := workflow.Refund{GrantID: id, CreatedBy: a.UserID}
-	r.Amount = parseMoney(&p, "amount", in.Amount, true)
-	if in.Amount != "" && r.Amount == 0 && len(p) == 0 {
-		p.Add("amount", "jumlah harus lebih besar dari 0")
-	}
+	r.Amount = parsePositive(&p, "amount", in.Amount)
 	r.PaidOn = s.parseDate(&p, "paid_on", in.PaidOn)
 	r.NTPN = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.NTPN), " ", ""))
 	if !ntpnPattern.MatchString(r.NTPN) {
@@ -442,11 +450,8 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 	}
 	var out workflow.Refund
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, true)
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
 		if err != nil {
-			return err
-		}
-		if err := ownGroupFunded(a, g, workflow.RoleTreasurer); err != nil {
 			return err
 		}
 		if r.Amount > g.Balance() {
@@ -542,15 +547,12 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 	}
 	var out postgres.File
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, true)
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleChair, workflow.RoleTreasurer)
 		if err != nil {
 			return err
 		}
 		if !hasActivity(g, activityID) {
 			return workflow.Errorf(workflow.ENotFound, "kegiatan %d tidak ditemukan pada hibah ini", activityID)
-		}
-		if err := ownGroupFunded(a, g, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
-			return err
 		}
 		if err := p.Err("bukti kegiatan tidak valid"); err != nil {
 			return err
