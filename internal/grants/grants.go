@@ -141,7 +141,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 // Grant returns one grant as a sees it, or ENotFound when missing or out of scope.
 func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
 	var out View
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id, false)
 		out = view(g, grp, a)
 		return err

@@ -373,7 +373,7 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 // Expenses returns a grant's expenses, voided ones included, with flags.
 func (s *Service) Expenses(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Expense, error) {
 	var out []workflow.Expense
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, _, err := visibleGrant(ctx, tx, a, id, false)
 		if err != nil {
 			return err
@@ -504,7 +504,7 @@ func (s *Service) Refunds(ctx context.Context, a workflow.Actor, id int64) ([]wo
 func (s *Service) Ledger(ctx context.Context, a workflow.Actor, id int64) (View, []workflow.LedgerEntry, error) {
 	var v View
 	var out []workflow.LedgerEntry
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id, false)
 		if err != nil {
 			return err
@@ -575,7 +575,7 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 // preview) when a may see the grant it belongs to; else ENotFound.
 func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int64, preview bool) (postgres.File, io.ReadCloser, error) {
 	var f postgres.File
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		var err error
 		if f, err = tx.File(ctx, fileID); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -176,5 +177,52 @@ func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 	_, err = f.svc.Act(ctx, f.approver, b.id, workflow.Approve, grants.ActInput{})
 	if workflow.ErrorCode(err) != workflow.EUnprocessable {
 		t.Fatalf("approve beyond the pool: %v, want unprocessable", err)
+	}
+}
+
+// A grant read while expenses are being recorded is one snapshot: its total
+// spent always equals the sum of its budget lines' spent.
+func TestGrantReadIsOneSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f := mxNewFix(t, mxLocal(t))
+	g := f.fundedGrant(t)
+	receipts := make([]*evidence.Object, 12)
+	for i := range receipts {
+		receipts[i] = f.ingest(t, mxPDFOf(fmt.Sprintf("nota %d", i)))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, r := range receipts {
+			cat := []string{"konsumsi", "transport", "atk_bahan"}[i%3]
+			if _, err := f.spend(t, g, cat, 10_000, r); err != nil {
+				t.Errorf("spend: %v", err)
+				return
+			}
+		}
+	}()
+	reads := 0
+	for {
+		select {
+		case <-done:
+			if reads == 0 {
+				t.Fatal("no read overlapped the writes")
+			}
+			return
+		default:
+		}
+		v, err := f.svc.Grant(ctx, g.treasurer, g.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines int64
+		for _, b := range v.Budget {
+			lines += b.Spent
+		}
+		if lines != v.Spent || v.Balance != v.Disbursed-v.Spent-v.Refunded {
+			t.Fatalf("read %d: lines spent %d, grant spent %d, balance %d", reads, lines, v.Spent, v.Balance)
+		}
+		reads++
 	}
 }

@@ -127,11 +127,11 @@ func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int
 	return g, grp, nil
 }
 
-// readInScope runs read in one transaction once a is known to see grant id;
-// else it returns ENotFound like a missing grant.
+// readInScope runs read in one read-only snapshot once a is known to see
+// grant id; else it returns ENotFound like a missing grant.
 func readInScope[T any](ctx context.Context, s *Service, a workflow.Actor, id int64, read func(*postgres.Tx) (T, error)) (T, error) {
 	var out T
-	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
 			return err
 		}

@@ -197,8 +197,20 @@ func latestMigration() int64 {
 
 // InTx runs fn in one transaction and commits when fn returns nil. The
 // transaction is rolled back on error or panic.
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.db.BeginTxx(ctx, nil)
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, nil, fn)
+}
+
+// InReadTx runs fn in one read-only REPEATABLE READ transaction: every
+// statement of fn sees the same snapshot, so a grant's totals, its budget
+// lines and its ledger agree even while expenses are being recorded. (Under
+// READ COMMITTED each statement would see the commits made since the last.)
+func (db *DB) InReadTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.db.BeginTxx(ctx, opts)
 	if err != nil {
 		return mapErr(err)
 	}
