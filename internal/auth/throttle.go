@@ -75,53 +75,18 @@ func NewLoginThrottle(now func() time.Time) *Throttle {
 	return t
 }
 
-// Allow reports whether a login attempt for email from addr may proceed.
+// Attempt reports whether a login attempt for email from addr may proceed
+// and, when it may, counts it as a failure before the password is checked,
+// so that parallel guesses cannot all pass before any failure is recorded.
+// After a successful login call Succeeded, which takes the attempt back.
 // When it may not, retryAfter is how long until it may (round it up to whole
 // seconds for a Retry-After header); the longer wait of the two limits wins.
 // An empty email or addr is not counted.
-func (t *Throttle) Allow(email, addr string) (ok bool, retryAfter time.Duration) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.wait(t.accounts, accountKey(email), t.AccountLimit, now)
-	b := t.wait(t.addrs, addrKey(addr), t.AddressLimit, now)
-	retryAfter = max(a, b)
-	return retryAfter == 0, retryAfter
-}
-
-// Fail records a failed login for email from addr. Call it only for
-// attempts Allow let through: failures recorded while refused extend the wait.
-func (t *Throttle) Fail(email, addr string) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if now.Sub(t.lastSweep) >= t.window {
-		t.sweep(now)
-	}
-	t.record(t.accounts, accountKey(email), t.AccountLimit, now)
-	t.record(t.addrs, addrKey(addr), t.AddressLimit, now)
-}
-
-// Succeed clears the failures counted against email's account, after a
-// successful login. The address keeps its count: one success must not
-// unlock guessing at other accounts from the same place.
-func (t *Throttle) Succeed(email string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.accounts, accountKey(email))
-}
-
-// Attempt is Allow and Fail under one lock: it counts the attempt as a
-// failure before the password is checked, so that parallel guesses cannot
-// all pass Allow before any failure is recorded. After a successful login
-// call Succeeded, which takes the attempt back.
 func (t *Throttle) Attempt(email, addr string) (ok bool, retryAfter time.Duration) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	a := t.wait(t.accounts, accountKey(email), t.AccountLimit, now)
-	b := t.wait(t.addrs, addrKey(addr), t.AddressLimit, now)
-	if retryAfter = max(a, b); retryAfter > 0 {
+	if retryAfter = t.waitLocked(email, addr, now); retryAfter > 0 {
 		return false, retryAfter
 	}
 	if now.Sub(t.lastSweep) >= t.window {
@@ -130,6 +95,14 @@ func (t *Throttle) Attempt(email, addr string) (ok bool, retryAfter time.Duratio
 	t.record(t.accounts, accountKey(email), t.AccountLimit, now)
 	t.record(t.addrs, addrKey(addr), t.AddressLimit, now)
 	return true, 0
+}
+
+// waitLocked is how long an attempt must wait, 0 if it may proceed; the
+// caller holds t.mu.
+func (t *Throttle) waitLocked(email, addr string, now time.Time) time.Duration {
+	a := t.wait(t.accounts, accountKey(email), t.AccountLimit, now)
+	b := t.wait(t.addrs, addrKey(addr), t.AddressLimit, now)
+	return max(a, b)
 }
 
 // Succeeded undoes the Attempt of a login that succeeded: the account's

@@ -30,16 +30,24 @@ func (c *clock) Advance(d time.Duration) {
 
 func mustAllow(t *testing.T, th *Throttle, email, addr string) {
 	t.Helper()
-	if ok, d := th.Allow(email, addr); !ok || d != 0 {
+	if ok, d := th.allow(email, addr); !ok || d != 0 {
 		t.Fatalf("Allow(%q, %q) = %v, %v; want allowed", email, addr, ok, d)
 	}
 }
 
 func mustRefuse(t *testing.T, th *Throttle, email, addr string, want time.Duration) {
 	t.Helper()
-	if ok, d := th.Allow(email, addr); ok || d != want {
+	if ok, d := th.allow(email, addr); ok || d != want {
 		t.Fatalf("Allow(%q, %q) = %v, %v; want refused for %v", email, addr, ok, d, want)
 	}
+}
+
+// allow asks, without counting, whether an attempt may proceed now.
+func (t *Throttle) allow(email, addr string) (bool, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.waitLocked(email, addr, t.now())
+	return d == 0, d
 }
 
 func TestThrottleAccount(t *testing.T) {
@@ -47,7 +55,7 @@ func TestThrottleAccount(t *testing.T) {
 	th := NewLoginThrottle(c.Now)
 	for range DefaultAccountFailures {
 		mustAllow(t, th, "Ketua@Contoh.id", "10.0.0.1")
-		th.Fail("Ketua@Contoh.id", "10.0.0.1")
+		th.Attempt("Ketua@Contoh.id", "10.0.0.1")
 		c.Advance(time.Minute)
 	}
 	// Five failures at 08:00..08:04; now 08:05. The first leaves the window at 08:15.
@@ -59,10 +67,10 @@ func TestThrottleAccount(t *testing.T) {
 	mustRefuse(t, th, "ketua@contoh.id", "10.0.0.1", time.Second)
 	c.Advance(time.Second)
 	mustAllow(t, th, "ketua@contoh.id", "10.0.0.1") // sliding: one failure left the window
-	th.Fail("ketua@contoh.id", "10.0.0.1")
+	th.Attempt("ketua@contoh.id", "10.0.0.1")
 	mustRefuse(t, th, "ketua@contoh.id", "10.0.0.1", time.Minute) // the 08:01 failure leaves at 08:16
 
-	th.Succeed("KETUA@contoh.id")
+	th.Succeeded("KETUA@contoh.id", "")
 	mustAllow(t, th, "ketua@contoh.id", "10.0.0.1")
 }
 
@@ -72,7 +80,7 @@ func TestThrottleAddress(t *testing.T) {
 	for i := range DefaultAddressFailures {
 		email := fmt.Sprintf("tebakan%d@contoh.id", i)
 		mustAllow(t, th, email, "203.0.113.7")
-		th.Fail(email, "203.0.113.7")
+		th.Attempt(email, "203.0.113.7")
 	}
 	mustRefuse(t, th, "baru@contoh.id", "203.0.113.7", DefaultThrottleWindow)
 	mustRefuse(t, th, "", "203.0.113.7:51234", DefaultThrottleWindow)  // port ignored
@@ -80,7 +88,7 @@ func TestThrottleAddress(t *testing.T) {
 	mustAllow(t, th, "baru@contoh.id", "203.0.113.8")
 
 	// Success on an account does not clear its address.
-	th.Succeed("tebakan0@contoh.id")
+	th.Succeeded("tebakan0@contoh.id", "")
 	mustRefuse(t, th, "tebakan0@contoh.id", "203.0.113.7", DefaultThrottleWindow)
 
 	c.Advance(DefaultThrottleWindow)
@@ -90,8 +98,8 @@ func TestThrottleAddress(t *testing.T) {
 func TestThrottleIPv6Prefix(t *testing.T) {
 	c := newClock()
 	th := NewThrottle(2, time.Minute, c.Now)
-	th.Fail("a@x.id", "2001:db8:1:2::1")
-	th.Fail("b@x.id", "[2001:db8:1:2:ffff::9]:443")
+	th.Attempt("a@x.id", "2001:db8:1:2::1")
+	th.Attempt("b@x.id", "[2001:db8:1:2:ffff::9]:443")
 	mustRefuse(t, th, "c@x.id", "2001:db8:1:2:abcd::5", time.Minute)
 	mustAllow(t, th, "c@x.id", "2001:db8:1:3::1")
 }
@@ -101,15 +109,15 @@ func TestThrottleSeparateLimitsAndDisabled(t *testing.T) {
 	th := NewThrottle(3, time.Minute, c.Now)
 	th.AddressLimit = 0 // disabled
 	for range 3 {
-		th.Fail("a@x.id", "10.0.0.1")
+		th.Attempt("a@x.id", "10.0.0.1")
 	}
 	mustRefuse(t, th, "a@x.id", "10.0.0.1", time.Minute)
 	for i := range 50 {
-		th.Fail(fmt.Sprintf("u%d@x.id", i), "10.0.0.1")
+		th.Attempt(fmt.Sprintf("u%d@x.id", i), "10.0.0.1")
 	}
 	mustAllow(t, th, "z@x.id", "10.0.0.1")
 	mustAllow(t, th, "", "")
-	th.Fail("", "")
+	th.Attempt("", "")
 	mustAllow(t, th, "", "")
 }
 
@@ -118,27 +126,27 @@ func TestThrottleBoundedMemory(t *testing.T) {
 	th := NewThrottle(5, time.Minute, c.Now)
 	th.MaxKeys = 100
 	for i := range 1000 {
-		th.Fail(fmt.Sprintf("u%d@x.id", i), fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+		th.Attempt(fmt.Sprintf("u%d@x.id", i), fmt.Sprintf("10.0.%d.%d", i/256, i%256))
 	}
 	if n, m := len(th.accounts), len(th.addrs); n > 100 || m > 100 {
 		t.Fatalf("maps hold %d and %d entries, over MaxKeys", n, m)
 	}
 	// Each key keeps at most its limit of failures.
 	for range 50 {
-		th.Fail("keras@x.id", "10.1.1.1")
+		th.Attempt("keras@x.id", "10.1.1.1")
 	}
 	if n := len(th.accounts["keras@x.id"]); n != 5 {
 		t.Fatalf("kept %d failures, want 5", n)
 	}
 	// After the window every entry is dropped by the next sweep.
 	c.Advance(time.Minute)
-	th.Fail("terakhir@x.id", "10.2.2.2")
+	th.Attempt("terakhir@x.id", "10.2.2.2")
 	if n, m := len(th.accounts), len(th.addrs); n != 1 || m != 1 {
 		t.Fatalf("after the window maps hold %d and %d entries, want 1 and 1", n, m)
 	}
 	// A long key is stored hashed.
 	long := string(make([]byte, 10_000))
-	th.Fail(long+"@x.id", long)
+	th.Attempt(long+"@x.id", long)
 	for k := range th.accounts {
 		if len(k) > maxKeyLen {
 			t.Fatalf("stored a %d-byte account key", len(k))
@@ -164,12 +172,12 @@ func TestThrottleConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				th.Fail("bersama@x.id", "10.0.0.1")
-				th.Allow("bersama@x.id", "10.0.0.1")
+				th.Attempt("bersama@x.id", "10.0.0.1")
+				th.allow("bersama@x.id", "10.0.0.1")
 				other := fmt.Sprintf("w%d@x.id", w)
-				th.Fail(other, "10.0.0.2")
+				th.Attempt(other, "10.0.0.2")
 				if i%10 == 0 {
-					th.Succeed(other)
+					th.Succeeded(other, "")
 				}
 				c.Advance(time.Millisecond)
 			}
@@ -179,12 +187,12 @@ func TestThrottleConcurrent(t *testing.T) {
 	// Exactly workers*each = 800 shared failures: under the limit of 1000 …
 	mustAllow(t, th, "bersama@x.id", "10.0.0.9")
 	for range 1000 - workers*each - 1 {
-		th.Fail("bersama@x.id", "10.0.0.9")
+		th.Attempt("bersama@x.id", "10.0.0.9")
 	}
 	mustAllow(t, th, "bersama@x.id", "10.0.0.9")
 	// … and the 1000th refuses.
-	th.Fail("bersama@x.id", "10.0.0.9")
-	if ok, _ := th.Allow("bersama@x.id", "10.0.0.9"); ok {
+	th.Attempt("bersama@x.id", "10.0.0.9")
+	if ok, _ := th.allow("bersama@x.id", "10.0.0.9"); ok {
 		t.Fatal("1000 failures allowed")
 	}
 }
