@@ -112,10 +112,21 @@ func (t *Throttle) Succeeded(email, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.accounts, accountKey(email))
-	if k := addrKey(addr); k != "" {
-		if times := t.addrs[k]; len(times) > 0 {
-			t.addrs[k] = times[:len(times)-1]
-		}
+	dropNewest(t.addrs, addrKey(addr))
+}
+
+// Undo takes back an Attempt that was never judged (the database could not
+// be asked): an outage must not lock people out.
+func (t *Throttle) Undo(email, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	dropNewest(t.accounts, accountKey(email))
+	dropNewest(t.addrs, addrKey(addr))
+}
+
+func dropNewest(m map[string][]time.Time, key string) {
+	if times := m[key]; key != "" && len(times) > 0 {
+		m[key] = times[:len(times)-1]
 	}
 }
 

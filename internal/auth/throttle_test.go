@@ -225,3 +225,19 @@ func TestAttemptCountsParallelGuesses(t *testing.T) {
 		th2.Succeeded("guru@contoh.id", "198.51.100.8")
 	}
 }
+
+// An attempt that was never judged (an outage) is taken back whole.
+func TestUndoTakesBackAnAttempt(t *testing.T) {
+	th := NewThrottle(2, time.Minute, nil)
+	for i := 0; i < 10; i++ {
+		if ok, _ := th.Attempt("guru@contoh.id", "198.51.100.9"); !ok {
+			t.Fatalf("attempt %d refused although every one was undone", i)
+		}
+		th.Undo("guru@contoh.id", "198.51.100.9")
+	}
+	th.Attempt("guru@contoh.id", "198.51.100.9")
+	th.Attempt("guru@contoh.id", "198.51.100.9")
+	if ok, _ := th.Attempt("guru@contoh.id", "198.51.100.9"); ok {
+		t.Fatal("the third counted attempt passed a limit of 2")
+	}
+}

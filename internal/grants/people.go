@@ -148,6 +148,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	}
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && workflow.ErrorCode(err) != workflow.ENotFound {
+		s.throttle.Undo(email, addr)
 		return "", UserView{}, err
 	}
 	// An unknown address ("" hash) costs one hash too, so timing reveals nothing.
