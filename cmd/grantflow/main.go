@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"grantflow/internal/config"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
@@ -204,10 +206,7 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		in.Roles = append(in.Roles, workflow.Role(r))
 	}
 	if in.Password == "" {
-		// An empty standard input leaves the password empty: CreateUser then
-		// reports it together with every other missing field.
-		line, _ := bufio.NewReader(stdin).ReadString('\n')
-		in.Password = strings.TrimRight(line, "\r\n")
+		in.Password = readPassword(stdin)
 	}
 	db, err := open(ctx, cfg)
 	if err != nil {
@@ -220,6 +219,20 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	}
 	fmt.Fprintf(stdout, "user %d created: %s (%s)\n", u.ID, u.Email, strings.Join(rs, ", "))
 	return nil
+}
+
+// readPassword reads one line of stdin. At a terminal it asks for it and
+// does not echo it. An empty input leaves the password empty: CreateUser
+// then reports it together with every other missing field.
+func readPassword(stdin io.Reader) string {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(os.Stderr, "Kata sandi: ")
+		b, _ := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(os.Stderr)
+		return string(b)
+	}
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	return strings.TrimRight(line, "\r\n")
 }
 
 // describe spells out a *workflow.Error with its field details for a terminal.
