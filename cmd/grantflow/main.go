@@ -136,6 +136,9 @@ func store(ctx context.Context, cfg config.Config) (evidence.Store, error) {
 	return evidence.NewLocal(cfg.DataDir)
 }
 
+// logger writes JSON lines on standard output (SPEC §8).
+var logger = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+
 func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), error) {
 	db, err := open(ctx, cfg)
 	if err != nil {
@@ -146,12 +149,12 @@ func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), e
 		db.Close()
 		return nil, nil, err
 	}
-	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true})
+	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true, Logger: logger})
 	return svc, func() { svc.Close(); db.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config.Config) error {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := logger
 	svc, closeFn, err := service(ctx, cfg)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package grants
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"grantflow/internal/evidence"
@@ -59,7 +58,7 @@ func (s *Service) previewWorker() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := s.makePreview(ctx, job.sha256, job.mime); err != nil {
-			slog.Warn("preview failed", "sha256", job.sha256, "error", err.Error())
+			s.log.Warn("preview failed", "sha256", job.sha256, "error", err.Error())
 		}
 		cancel()
 	}

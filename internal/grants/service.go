@@ -5,6 +5,7 @@ package grants
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ type Options struct {
 	// after each upload (the server); without it they are made when first
 	// viewed. Call Close to stop the worker.
 	BackgroundPreviews bool
+	Logger             *slog.Logger // for the background work; default: discard
 }
 
 // Service carries out user actions against the database.
@@ -36,6 +38,7 @@ type Service struct {
 	idle     time.Duration
 	max      time.Duration
 	throttle *auth.Throttle
+	log      *slog.Logger
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
@@ -54,6 +57,9 @@ func New(db *postgres.DB, o Options) *Service {
 	}
 	if s.max <= 0 {
 		s.max = 12 * time.Hour
+	}
+	if s.log = o.Logger; s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.throttle == nil {
 		s.throttle = auth.NewLoginThrottle(nil)
