@@ -113,13 +113,16 @@ func (s *Service) Ingest(ctx context.Context, r io.Reader) (evidence.Object, err
 // CanUpload answers nil when a may upload files of kind to grant id now, so
 // that a refused upload is refused before its bytes are stored.
 func (s *Service) CanUpload(ctx context.Context, a workflow.Actor, id int64, roles ...workflow.Role) error {
-	return s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, false)
-		if err != nil {
-			return err
-		}
-		return ownGroupFunded(a, g, roles...)
-	})
+	// One statement: this runs before every upload, and the record itself
+	// checks everything again under the grant's lock.
+	state, groupID, province, regency, err := s.db.GrantPlace(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !a.Sees(groupID, province, regency) {
+		return workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", id)
+	}
+	return ownGroupFunded(a, workflow.Grant{ID: id, GroupID: groupID, State: state}, roles...)
 }
 
 // lockFunded locks grant id for a money or evidence record: the grant must be
