@@ -322,19 +322,7 @@ func benchGroup(i int) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: regencies[i%len(regencies)],
 		SKNumber: fmt.Sprintf("B-%d/Kk.10/PP.00/2026", 5000+i), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("72%08d", 1000+i), BankAccountName: name}
-	for m := 0; m < 15; m++ {
-		pos := workflow.PosAnggota
-		switch m {
-		case 0:
-			pos = workflow.PosKetua
-		case 1:
-			pos = workflow.PosSekretaris
-		case 2:
-			pos = workflow.PosBendahara
-		}
-		g.Members = append(g.Members, workflow.Member{Name: fmt.Sprintf("Guru %d-%d", i+1, m+1),
-			NIP: fmt.Sprintf("198001012005%02d1%03d", m, i%1000), Madrasah: fmt.Sprintf("MIS Bench %d", m%3+1), Position: pos})
-	}
+	g.Members = grants.DemoMembers(i, 15, "MIS Bench 1", "MIS Bench 2", "MIS Bench 3")
 	return g
 }
 

@@ -267,16 +267,7 @@ func fundedGrant(t *testing.T, db *postgres.DB) int64 {
 	}
 	g := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Uji Crash", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "SK-1", BankName: "BSI", BankAccountNumber: "7100000001", BankAccountName: "KKG MI Uji Crash"}
-	for i := 0; i < 15; i++ {
-		pos := workflow.PosAnggota
-		switch i {
-		case 0:
-			pos = workflow.PosKetua
-		case 1:
-			pos = workflow.PosBendahara
-		}
-		g.Members = append(g.Members, workflow.Member{Name: fmt.Sprintf("Guru %d", i+1), NIP: fmt.Sprintf("1980010120050110%02d", i), Madrasah: "MIN 1 Bandung", Position: pos})
-	}
+	g.Members = grants.DemoMembers(1, 15, "MIN 1 Bandung")
 	if g, err = svc.CreateGroup(ctx, grants.System, g); err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer closeFn()
-	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, PublicURL: cfg.PublicURL, ShutdownDrain: cfg.ShutdownDrain})
+	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	go func() {

@@ -100,21 +100,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 			Regency: dg.regency, SKNumber: fmt.Sprintf("B-%d/Kk.10.%02d/PP.00/%d", 1200+gi, gi+1, today.Year()),
 			BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", 4410000+gi*7919),
 			BankAccountName: dg.name, Remote: dg.members < 15 && dg.kind != workflow.KKM && dg.kind != workflow.POKJAWAS}
-		for m := 0; m < dg.members; m++ {
-			pos := workflow.PosAnggota
-			switch m {
-			case 0:
-				pos = workflow.PosKetua
-			case 1:
-				pos = workflow.PosSekretaris
-			case 2:
-				pos = workflow.PosBendahara
-			}
-			grp.Members = append(grp.Members, workflow.Member{
-				Name:     firstNames[(gi*7+m)%len(firstNames)] + " " + lastNames[(gi*3+m*5)%len(lastNames)],
-				NIP:      fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+(m*3)%25, 1+m%12, 1+(m*7)%28, 5+m%15, 1+gi%12, (gi*31+m)%1000),
-				Madrasah: dg.madrasah[m%len(dg.madrasah)], Position: pos})
-		}
+		grp.Members = DemoMembers(gi, dg.members, dg.madrasah...)
 		g, err := s.CreateGroup(ctx, System, grp)
 		if err != nil {
 			return fmt.Errorf("demo group %s: %w", dg.name, err)
@@ -137,6 +123,30 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "demo seeded")
 	return printLogins(w, demoLoginList())
+}
+
+// DemoMembers returns n members of the group numbered seed, as the demo,
+// tests and benchmarks need them: the first is the ketua, the second the
+// sekretaris, the third the bendahara, the rest anggota; each has a valid
+// NIP, unique within the group (n ≤ 30), and teaches at one of madrasah
+// (default "MIN 1 Kota Bandung").
+func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
+	if len(madrasah) == 0 {
+		madrasah = []string{"MIN 1 Kota Bandung"}
+	}
+	positions := []workflow.Position{workflow.PosKetua, workflow.PosSekretaris, workflow.PosBendahara}
+	out := make([]workflow.Member, n)
+	for m := range out {
+		pos := workflow.PosAnggota
+		if m < len(positions) {
+			pos = positions[m]
+		}
+		out[m] = workflow.Member{
+			Name:     firstNames[(seed*7+m)%len(firstNames)] + " " + lastNames[(seed*3+m*5)%len(lastNames)],
+			NIP:      fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+(m*3)%25, 1+m%12, 1+(m*7)%28, 5+m%15, 1+seed%12, (seed*31+m)%1000),
+			Madrasah: madrasah[m%len(madrasah)], Position: pos}
+	}
+	return out
 }
 
 // DemoProposal returns a complete proposal for a group of kind k that fits

@@ -142,17 +142,7 @@ func (f *mxFix) fundedGrant(t *testing.T) *mxFunded {
 	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 700+f.n), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("72%08d", 5000+f.n), BankAccountName: name}
-	for m := 0; m < 15; m++ {
-		pos := workflow.PosAnggota
-		switch m {
-		case 0:
-			pos = workflow.PosKetua
-		case 2:
-			pos = workflow.PosBendahara
-		}
-		spec.Members = append(spec.Members, workflow.Member{Name: fmt.Sprintf("Anggota %d-%d", f.n, m),
-			NIP: fmt.Sprintf("1981%02d%02d2006%02d1%03d", 1+m%12, 1+m%28, 1+f.n%12, f.n*20+m), Madrasah: "MIN 2 Kota Bandung", Position: pos})
-	}
+	spec.Members = grants.DemoMembers(f.n, 15, "MIN 2 Kota Bandung")
 	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)

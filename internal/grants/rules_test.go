@@ -98,16 +98,7 @@ func (f *mxFix) draftGrant(t *testing.T) *mxFunded {
 	name := fmt.Sprintf("KKG MI Kecamatan Draf %d", f.n)
 	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "SK-DRAF", BankName: "BSI", BankAccountNumber: fmt.Sprintf("73%08d", f.n), BankAccountName: name}
-	for m := 0; m < 15; m++ {
-		pos := workflow.PosAnggota
-		if m == 0 {
-			pos = workflow.PosKetua
-		} else if m == 1 {
-			pos = workflow.PosBendahara
-		}
-		spec.Members = append(spec.Members, workflow.Member{Name: fmt.Sprintf("Guru %d-%d", f.n, m),
-			NIP: fmt.Sprintf("1985%02d%02d2010%02d1%03d", 1+m%12, 1+m%28, 1+f.n%12, f.n*20+m), Madrasah: "MIN 3", Position: pos})
-	}
+	spec.Members = grants.DemoMembers(f.n, 15, "MIN 3")
 	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
 	if err != nil {
 		t.Fatal(err)

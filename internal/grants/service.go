@@ -75,9 +75,6 @@ func New(db *postgres.DB, o Options) *Service {
 // DB returns the database the service runs on.
 func (s *Service) DB() *postgres.DB { return s.db }
 
-// Store returns the evidence store, or nil when none was configured.
-func (s *Service) Store() evidence.Store { return s.store }
-
 // today is the service clock's calendar date (Asia/Jakarta is where the
 // programme runs; dates in the contract are local calendar dates).
 func (s *Service) today() workflow.Date { return workflow.DateOf(s.now().In(jakarta)) }

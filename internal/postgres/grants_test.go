@@ -63,17 +63,7 @@ func kkmGroup(name string) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKM, Name: name, Level: "MTs", Province: "Jawa Barat", Regency: "Kabupaten Uji",
 		SKNumber: "B-1/Kk.10/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7100012345",
 		BankAccountName: name}
-	for i := range 10 {
-		pos := workflow.PosAnggota
-		switch i {
-		case 0:
-			pos = workflow.PosKetua
-		case 1:
-			pos = workflow.PosBendahara
-		}
-		g.Members = append(g.Members, workflow.Member{Name: fmt.Sprintf("Kepala %d", i+1), NIP: fmt.Sprintf("1980010120050110%02d", i),
-			Madrasah: fmt.Sprintf("MTs Uji %d", i+1), Position: pos})
-	}
+	g.Members = grants.DemoMembers(0, 10, "MTs Uji 1", "MTs Uji 2")
 	return g
 }
 

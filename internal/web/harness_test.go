@@ -136,19 +136,7 @@ func validGroup(kind workflow.Kind, name, regency string, n int) workflow.Group 
 	if kind == workflow.MGMP {
 		g.Subject = "Matematika"
 	}
-	for i := 0; i < n; i++ {
-		pos := workflow.PosAnggota
-		switch i {
-		case 0:
-			pos = workflow.PosKetua
-		case 1:
-			pos = workflow.PosSekretaris
-		case 2:
-			pos = workflow.PosBendahara
-		}
-		g.Members = append(g.Members, workflow.Member{Name: fmt.Sprintf("Anggota %d", i+1),
-			NIP: fmt.Sprintf("198001012005011%03d", i), Madrasah: "MIN 1 Kota Bandung", Position: pos})
-	}
+	g.Members = grants.DemoMembers(0, n)
 	return g
 }
 

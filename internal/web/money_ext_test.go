@@ -187,20 +187,7 @@ func mxGroupSpec(i int) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 500+i), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("71%08d", 3000+i), BankAccountName: name}
-	for m := 0; m < 15; m++ {
-		pos := workflow.PosAnggota
-		switch m {
-		case 0:
-			pos = workflow.PosKetua
-		case 1:
-			pos = workflow.PosSekretaris
-		case 2:
-			pos = workflow.PosBendahara
-		}
-		g.Members = append(g.Members, workflow.Member{Name: fmt.Sprintf("Anggota %d-%d", i, m),
-			NIP:      fmt.Sprintf("1980%02d%02d2005%02d1%03d", 1+m%12, 1+m%28, 1+i%12, i*20+m),
-			Madrasah: "MIN 1 Kota Bandung", Position: pos})
-	}
+	g.Members = grants.DemoMembers(i, 15)
 	return g
 }
 

@@ -530,3 +530,37 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// During the shutdown drain the server still answers, and /readyz says 503,
+// so a load balancer stops sending before connections are refused.
+func TestShutdownDrainAnswersNotReady(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, pgtest.New(t), Options{ShutdownDrain: 1500 * time.Millisecond})
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.Addr().String()
+	probe.Close()
+	go func() { _ = h.srv.Listen(addr) }()
+	client := &http.Client{Timeout: 5 * time.Second}
+	status := func() int {
+		resp, err := client.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor(t, 5*time.Second, "server ready", func() bool { return status() == http.StatusOK })
+
+	done := make(chan error, 1)
+	go func() { done <- h.srv.Shutdown(5 * time.Second) }()
+	waitFor(t, time.Second, "/readyz 503 during the drain", func() bool { return status() == http.StatusServiceUnavailable })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s != 0 {
+		t.Fatalf("after shutdown /readyz answered %d; the listener should be closed", s)
+	}
+}

@@ -32,7 +32,6 @@ type Options struct {
 	RequestTimeout time.Duration // deadline of each request's work; default 5 s
 	TrustedProxies []string      // addresses whose X-Forwarded-For is believed
 	Logger         *slog.Logger  // default: discard
-	PublicURL      string
 	// ShutdownDrain is how long /readyz answers 503 before the listener
 	// closes, so that a load balancer stops sending before connections are refused.
 	ShutdownDrain time.Duration
