@@ -132,9 +132,8 @@ type mxFunded struct {
 	lines     map[string]workflow.BudgetLine
 }
 
-// fundedGrant drives a new group's grant to funded (tranche 1 transferred 20
-// days ago) through the service, the way people do.
-func (f *mxFix) fundedGrant(t *testing.T) *mxFunded {
+// draftGrant opens a grant for a new group and returns it with its treasurer.
+func (f *mxFix) draftGrant(t *testing.T) *mxFunded {
 	t.Helper()
 	ctx := mxCtxOf(t)
 	f.n++
@@ -153,6 +152,15 @@ func (f *mxFix) fundedGrant(t *testing.T) *mxFunded {
 		t.Fatalf("OpenGrant: %v", err)
 	}
 	g.id = v.ID
+	return g
+}
+
+// recommendedGrant takes a new draft through proposal, submission and
+// review to recommended (10 725 000 requested and recommended).
+func (f *mxFix) recommendedGrant(t *testing.T) *mxFunded {
+	t.Helper()
+	ctx := mxCtxOf(t)
+	g := f.draftGrant(t)
 	p := grants.DemoProposal(workflow.KKG, f.today.AddDays(5)) // total 10 725 000
 	if _, err := f.svc.SaveProposal(ctx, g.treasurer, g.id, p); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
@@ -165,11 +173,22 @@ func (f *mxFix) fundedGrant(t *testing.T) *mxFunded {
 		{g.treasurer, workflow.Submit, grants.ActInput{}},
 		{f.verifier, workflow.StartReview, grants.ActInput{}},
 		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
-		{f.approver, workflow.Approve, grants.ActInput{Comment: "Disetujui."}},
 	} {
 		if _, err := f.svc.Act(ctx, s.who, g.id, s.action, s.in); err != nil {
 			t.Fatalf("%s: %v", s.action, err)
 		}
+	}
+	return g
+}
+
+// fundedGrant drives a new group's grant to funded (tranche 1 transferred 20
+// days ago) through the service, the way people do.
+func (f *mxFix) fundedGrant(t *testing.T) *mxFunded {
+	t.Helper()
+	ctx := mxCtxOf(t)
+	g := f.recommendedGrant(t)
+	if _, err := f.svc.Act(ctx, f.approver, g.id, workflow.Approve, grants.ActInput{Comment: "Disetujui."}); err != nil {
+		t.Fatalf("approve: %v", err)
 	}
 	if _, err := f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500,
 		TransferredOn: f.today.AddDays(-20), Reference: fmt.Sprintf("TRF-%d", g.id)}); err != nil {
