@@ -27,7 +27,8 @@ lint:
 
 # Load and throughput figures as ratios against baselines measured in the same run.
 bench: build
-	$(GO) run ./cmd/bench
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench
 
 clean:
 	rm -rf bin
