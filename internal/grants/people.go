@@ -129,15 +129,32 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 }
 
 // Login checks a password and opens a session. It answers EUnauthorized for
-// a wrong address or password alike, and ETooMany while the account or the
-// client address has failed too often.
+// a wrong address or password alike, ETooMany while the account has failed
+// too often from this client address or the address has failed too often,
+// and EUnavailable (counting nothing) when the database cannot be reached.
+// An account that failed often from anywhere is only delayed, at most
+// s.limits.MaxDelay an attempt.
 func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	// Counted before the password is checked: parallel guesses each take
-	// one of the allowed attempts (a success gives its attempt back).
-	if ok, wait := s.throttle.Attempt(email, addr); !ok {
-		err := workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(wait.Seconds())+1)
-		err.RetryAfter = wait
+	// Counted before the password is checked, in PostgreSQL under row
+	// locks, so that parallel guesses on every instance each take one of
+	// the allowed attempts (a success gives its attempt back). A database
+	// that cannot be reached answers 503 and counts nothing.
+	at := s.loginAttempt(email, addr)
+	count, err := s.db.CountLogin(ctx, at)
+	if err != nil {
+		return "", UserView{}, err
+	}
+	if !count.Allowed {
+		err := workflow.Errorf(workflow.ETooMany, "terlalu banyak percobaan masuk, coba lagi dalam %d detik", int(count.RetryAfter.Seconds())+1)
+		err.RetryAfter = count.RetryAfter
+		return "", UserView{}, err
+	}
+	// Failures on the account from anywhere only slow it down, so that
+	// guesses from other addresses never lock the owner out. The delay
+	// depends on the count alone, never on the password.
+	if err := loginDelay(ctx, s.limits.Delay(count.AccountFailures)); err != nil {
+		s.forgiveUnjudged(ctx, at)
 		return "", UserView{}, err
 	}
 	bad := workflow.Errorf(workflow.EUnauthorized, "email atau kata sandi salah")
@@ -148,7 +165,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	}
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && workflow.ErrorCode(err) != workflow.ENotFound {
-		s.throttle.Undo(email, addr)
+		s.forgiveUnjudged(ctx, at)
 		return "", UserView{}, err
 	}
 	// An unknown address ("" hash) costs one hash too, so timing reveals nothing.
@@ -156,7 +173,9 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	if err != nil || !ok || u.ID == 0 || u.Disabled {
 		return "", UserView{}, bad
 	}
-	s.throttle.Succeeded(email, addr)
+	if err := s.db.ForgiveLogin(ctx, at, true); err != nil {
+		return "", UserView{}, err
+	}
 	token, tokenHash, err := auth.NewToken()
 	if err != nil {
 		return "", UserView{}, workflow.Wrap(workflow.EInternal, err, "sesi tidak dapat dibuat")

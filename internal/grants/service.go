@@ -22,7 +22,9 @@ type Options struct {
 	SessionMax  time.Duration    // default 12 h
 	Now         func() time.Time // default time.Now; tests move the clock
 	Store       evidence.Store   // evidence files; required for uploads
-	Throttle    *auth.Throttle   // failed-login limiter; default 5 per account, 20 per address, 15 min
+	// LoginLimits are the failed-login limits, counted in PostgreSQL so
+	// that every instance shares them; zero means auth.DefaultLoginLimits.
+	LoginLimits auth.LoginLimits
 	// BackgroundPreviews makes image previews in a background worker right
 	// after each upload (the server); without it they are made when first
 	// viewed. Call Close to stop the worker.
@@ -37,7 +39,7 @@ type Service struct {
 	now      func() time.Time
 	idle     time.Duration
 	max      time.Duration
-	throttle *auth.Throttle
+	limits   auth.LoginLimits
 	log      *slog.Logger
 
 	previews   chan previewJob // nil without BackgroundPreviews
@@ -48,7 +50,7 @@ type Service struct {
 
 // New returns a Service on db.
 func New(db *postgres.DB, o Options) *Service {
-	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, throttle: o.Throttle}
+	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, limits: o.LoginLimits}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -61,8 +63,8 @@ func New(db *postgres.DB, o Options) *Service {
 	if s.log = o.Logger; s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.throttle == nil {
-		s.throttle = auth.NewLoginThrottle(nil)
+	if s.limits == (auth.LoginLimits{}) {
+		s.limits = auth.DefaultLoginLimits()
 	}
 	if o.BackgroundPreviews && o.Store != nil {
 		s.previews = make(chan previewJob, 256)
