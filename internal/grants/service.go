@@ -34,13 +34,13 @@ type Options struct {
 
 // Service carries out user actions against the database.
 type Service struct {
-	db       *postgres.DB
-	store    evidence.Store
-	now      func() time.Time
-	idle     time.Duration
-	max      time.Duration
-	limits   auth.LoginLimits
-	log      *slog.Logger
+	db     *postgres.DB
+	store  evidence.Store
+	now    func() time.Time
+	idle   time.Duration
+	max    time.Duration
+	limits auth.LoginLimits
+	log    *slog.Logger
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
