@@ -133,7 +133,7 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 // too often from this client address or the address has failed too often,
 // and EUnavailable (counting nothing) when the database cannot be reached.
 // An account that failed often from anywhere is only delayed, at most
-// s.limits.MaxDelay an attempt.
+// s.throttle.MaxDelay an attempt.
 func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	// Counted before the password is checked, in PostgreSQL under row
@@ -153,7 +153,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (stri
 	// Failures on the account from anywhere only slow it down, so that
 	// guesses from other addresses never lock the owner out. The delay
 	// depends on the count alone, never on the password.
-	if err := loginDelay(ctx, s.limits.Delay(count.AccountFailures)); err != nil {
+	if err := loginDelay(ctx, s.throttle.Delay(count.AccountFailures)); err != nil {
 		s.forgiveUnjudged(ctx, at)
 		return "", UserView{}, err
 	}

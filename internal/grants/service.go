@@ -34,13 +34,13 @@ type Options struct {
 
 // Service carries out user actions against the database.
 type Service struct {
-	db     *postgres.DB
-	store  evidence.Store
-	now    func() time.Time
-	idle   time.Duration
-	max    time.Duration
-	limits auth.LoginLimits
-	log    *slog.Logger
+	db       *postgres.DB
+	store    evidence.Store
+	now      func() time.Time
+	idle     time.Duration
+	max      time.Duration
+	throttle auth.LoginLimits
+	log      *slog.Logger
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
@@ -50,7 +50,7 @@ type Service struct {
 
 // New returns a Service on db.
 func New(db *postgres.DB, o Options) *Service {
-	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, limits: o.LoginLimits}
+	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, throttle: o.LoginLimits}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -63,8 +63,8 @@ func New(db *postgres.DB, o Options) *Service {
 	if s.log = o.Logger; s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.limits == (auth.LoginLimits{}) {
-		s.limits = auth.DefaultLoginLimits()
+	if s.throttle == (auth.LoginLimits{}) {
+		s.throttle = auth.DefaultLoginLimits()
 	}
 	if o.BackgroundPreviews && o.Store != nil {
 		s.previews = make(chan previewJob, 256)

@@ -14,10 +14,10 @@ func (s *Service) loginAttempt(email, addr string) postgres.LoginAttempt {
 	return postgres.LoginAttempt{
 		Account:      auth.LoginAccountKey(email),
 		Address:      auth.LoginAddressKey(addr),
-		PairLimit:    s.limits.PairFailures,
-		AddressLimit: s.limits.AddressFailures,
-		AccountKeep:  s.limits.AccountKeep(),
-		Window:       s.limits.Window,
+		PairLimit:    s.throttle.PairFailures,
+		AddressLimit: s.throttle.AddressFailures,
+		AccountKeep:  s.throttle.AccountKeep(),
+		Window:       s.throttle.Window,
 	}
 }
 
