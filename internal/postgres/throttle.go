@@ -183,7 +183,8 @@ func (db *DB) CountLogin(ctx context.Context, a LoginAttempt) (LoginCount, error
 // of the address is taken back, so that people signing in one after another
 // from one office address do not fill its limit. An attempt that was never
 // judged (the user could not be looked up) is taken back from every
-// counter: an outage must not lock anyone out.
+// counter: an outage must not lock anyone out. It returns EUnavailable
+// when PostgreSQL cannot be reached; keys without a row are no error.
 func (db *DB) ForgiveLogin(ctx context.Context, a LoginAttempt, succeeded bool) error {
 	ks := a.keys()
 	if len(ks) == 0 {
