@@ -1,7 +1,9 @@
 // Package auth holds the pure parts of authentication: argon2id password
-// hashing, random session and API tokens, and an in-memory throttle for failed
-// logins. It does no I/O besides reading crypto/rand; sessions and users are
-// stored by internal/postgres.
+// hashing, random session and API tokens, and the failed-login policy
+// (LoginLimits: the limits, the delay, the keys counted; the server counts
+// them in internal/postgres) beside an older in-memory Throttle. It does no
+// I/O besides reading crypto/rand; sessions and users are stored by
+// internal/postgres.
 package auth
 
 import (
