@@ -1,5 +1,6 @@
-// Package reports renders grantflow's documents — the ledger exports here,
-// the LPJ later — from plain data into an io.Writer. It never queries.
+// Package reports renders grantflow's documents from plain data into an
+// io.Writer: the LPJ (accountability report) PDF, the auditor's dossier ZIP,
+// and the grants, ledger and activities exports as CSV and XLSX. It never queries.
 package reports
 
 import (
