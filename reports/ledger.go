@@ -75,10 +75,7 @@ func LedgerXLSX(w io.Writer, number string, rows []workflow.LedgerEntry) error {
 	if err := f.SetSheetRow(sheet, "A1", &[]any{"Buku Kas Umum " + number}); err != nil {
 		return err
 	}
-	header := make([]any, len(ledgerHeader))
-	for i, h := range ledgerHeader {
-		header[i] = h
-	}
+	header := headerRow(ledgerHeader)
 	if err := f.SetSheetRow(sheet, "A3", &header); err != nil {
 		return err
 	}

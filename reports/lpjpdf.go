@@ -359,6 +359,7 @@ func (x *doc) table(cols []column, rows []row) {
 		}
 		p.SetXY(margin, y+h)
 	}
+	x.font("B", cellSize) // the heading is measured in the font it prints in
 	headLines, headN := split(titles(cols))
 	headH := float64(headN)*cellLine + 2*cellPad
 	head := func() {
@@ -433,12 +434,21 @@ func (x *doc) officeHead() string {
 	return "Kepala Kantor Kementerian Agama " + x.d.Group.Regency
 }
 
-func sessionName(s Session) string {
-	k := "In"
-	if s.Kind == workflow.On {
-		k = "On"
+// sessionNames names the sessions as groups do, counting In and On sessions
+// separately in the order given: "In-1 …", "On-1 …", "In-2 …".
+func sessionNames(sessions []Session) []string {
+	names := make([]string, len(sessions))
+	in, on := 0, 0
+	for i, s := range sessions {
+		if s.Kind == workflow.On {
+			on++
+			names[i] = fmt.Sprintf("On-%d %s", on, s.Title)
+		} else {
+			in++
+			names[i] = fmt.Sprintf("In-%d %s", in, s.Title)
+		}
 	}
-	return fmt.Sprintf("%s-%d %s", k, s.Seq, s.Title)
+	return names
 }
 
 // --- sections, in the order of issue #9 ---
@@ -619,8 +629,9 @@ func (x *doc) sessions() {
 		{"Narasumber", 27, "L"}, {"Hadir / anggota", 20, "C"}, {"Hasil dan keluaran", 44, "L"}}
 	var rows []row
 	held, hours := 0, 0
+	names := sessionNames(x.d.Sessions)
 	for i, s := range x.d.Sessions {
-		name := sessionName(s)
+		name := names[i]
 		date, jp, att := tanggal(s.HeldOn), strconv.Itoa(s.Hours), fmt.Sprintf("%d / %d\n%s", s.Present, s.Members, percent(int64(s.Present), int64(s.Members)))
 		outputs := orDash(s.Outputs)
 		switch s.Status {
@@ -637,11 +648,11 @@ func (x *doc) sessions() {
 	}
 	rows = append(rows, row{bold: true, cells: []string{"", fmt.Sprintf("%d dari %d kegiatan terlaksana", held, len(x.d.Sessions)), "", strconv.Itoa(hours), "", "", ""}})
 	x.table(cols, rows)
-	for _, s := range x.d.Sessions {
+	for i, s := range x.d.Sessions {
 		if s.Status != workflow.ActivityHeld || strings.TrimSpace(s.Summary) == "" {
 			continue
 		}
-		x.heading("Ringkasan " + sessionName(s))
+		x.heading("Ringkasan " + names[i])
 		x.para(s.Summary)
 	}
 }

@@ -154,9 +154,10 @@ func SampleLPJ(expenses int, photos [][]byte) LPJ {
 		l.Evidence = append(l.Evidence, Evidence{File: fmt.Sprintf("kegiatan-%d/daftar-hadir.pdf", s.Seq), Kind: "attendance",
 			SHA256: sampleHash("hadir", i), Uploader: l.Signatories.Chair.Name, UploadedAt: jkt(s.HeldOn.String(), 16, 30)})
 	}
+	names := sessionNames(l.Sessions)
 	for i, jpg := range photos {
 		s := l.Sessions[i%len(l.Sessions)]
-		l.Photos = append(l.Photos, Photo{Caption: sessionName(s), JPEG: jpg})
+		l.Photos = append(l.Photos, Photo{Caption: names[i%len(names)], JPEG: jpg})
 		l.Evidence = append(l.Evidence, Evidence{File: fmt.Sprintf("kegiatan-%d/foto-%02d.jpg", s.Seq, i/len(l.Sessions)+1), Kind: "photo",
 			SHA256: hex.EncodeToString(sha256Sum(jpg)), Uploader: l.Signatories.Chair.Name, UploadedAt: jkt(s.HeldOn.String(), 17, i%60)})
 	}
