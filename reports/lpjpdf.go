@@ -963,3 +963,7 @@ func dark(c color.Color) bool {
 	r, g, b, _ := c.RGBA()
 	return r+g+b < 3*0x8000
 }
+
+// Fonts returns the embedded regular and bold TrueType fonts, so that the
+// benchmark's bare-fpdf baseline embeds the same font as the report.
+func Fonts() (regular, bold []byte) { return fontRegular, fontBold }
