@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +181,7 @@ func TestLPJReadBack(t *testing.T) {
 		"H. Ahmad Syarifuddin, S.Pd.I., M.Pd.", "Siti Nurhaliza, S.Ag.", "Dra. Euis Komariah, M.Si.", "Dr. H. Dedi Mulyadi, M.Ag.",
 		"NIP/ID. 197205142005011003", "28 / 28", "100,0%", "95,0%", "7 dari 7 kegiatan terlaksana",
 		"Pertemuan rutin: penyusunan RKAM 2027", "V7KQ2M9XD4HPAZT3", "https://grantflow.kemenag.go.id/verify/V7KQ2M9XD4HPAZT3",
-		"belanja/4001-nota.pdf", "kegiatan-1/foto-01.jpg", "setujui", "pemberi persetujuan", "Disetujui sesuai rekomendasi.",
+		"belanja/4001-nota.pdf", "kegiatan-1/foto-01.jpg", "setujui", "pemberi persetujuan", "catat belanja", "buka hibah", "Disetujui sesuai rekomendasi.",
 		"14 Januari 2026 20.12 WIB", money.Format(l.Ledger[len(l.Ledger)-1].Balance),
 	} {
 		if !strings.Contains(all, s) {
@@ -338,4 +339,23 @@ func inOrder(hay, want string) bool {
 		hay = hay[i+len(w):]
 	}
 	return true
+}
+
+// BenchmarkWriteLPJ renders the report of SPEC §9's size: 7 sessions, 300
+// expenses and 40 photos (one 1600×1200 JPEG, told apart by a comment
+// segment). cmd/bench compares the same render with bare fpdf.
+func BenchmarkWriteLPJ(b *testing.B) {
+	base := testJPEG(1600, 1200)
+	var photos [][]byte
+	for i := range 40 {
+		p := append([]byte{0xFF, 0xD8, 0xFF, 0xFE, 0, 5, 'f', byte('0' + i/10), byte('0' + i%10)}, base[2:]...)
+		photos = append(photos, p)
+	}
+	l := SampleLPJ(300, photos)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteLPJ(io.Discard, l); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

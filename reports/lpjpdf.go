@@ -887,13 +887,36 @@ func (x *doc) trail() {
 	var rows []row
 	for _, e := range x.d.Trail {
 		rows = append(rows, row{cells: []string{strconv.Itoa(e.Seq), waktu(e.At), orDash(e.ActorName), e.ActorRole.Label(),
-			workflow.Action(e.Action).Label(), orDash(e.Comment)}})
+			actionLabel(e.Action), orDash(e.Comment)}})
 	}
 	if len(rows) == 0 {
 		x.para("Belum ada peristiwa.")
 		return
 	}
 	x.table([]column{{"No", 9, "C"}, {"Waktu", 30, "L"}, {"Pelaku", 32, "L"}, {"Peran", 25, "L"}, {"Tindakan", 27, "L"}, {"Catatan", 47, "L"}}, rows)
+}
+
+// recordLabels name the events that record facts rather than move the
+// grant through the state machine (internal/grants writes them).
+var recordLabels = map[string]string{
+	"open":           "buka hibah",
+	"save_proposal":  "simpan proposal",
+	"record_expense": "catat belanja",
+	"void_expense":   "batalkan belanja",
+	"record_refund":  "catat setor sisa dana",
+	"add_evidence":   "unggah bukti",
+}
+
+// actionLabel names an event's action in Bahasa Indonesia; an action this
+// package does not know yet prints with its underscores as spaces.
+func actionLabel(a string) string {
+	if workflow.Action(a).Valid() {
+		return workflow.Action(a).Label()
+	}
+	if l, ok := recordLabels[a]; ok {
+		return l
+	}
+	return strings.ReplaceAll(a, "_", " ")
 }
 
 func (x *doc) verification() {

@@ -178,7 +178,7 @@ func SampleLPJ(expenses int, photos [][]byte) LPJ {
 		comment       string
 	}
 	steps := []step{
-		{"create", l.Signatories.Chair.Name, workflow.RoleChair, jkt("2026-01-12", 9, 0), ""},
+		{"open", l.Signatories.Chair.Name, workflow.RoleChair, jkt("2026-01-12", 9, 0), ""},
 		{string(workflow.Submit), l.Signatories.Chair.Name, workflow.RoleChair, jkt("2026-01-14", 20, 12), ""},
 		{string(workflow.StartReview), l.Signatories.Verifier.Name, workflow.RoleVerifier, jkt("2026-01-16", 8, 30), ""},
 		{string(workflow.Recommend), l.Signatories.Verifier.Name, workflow.RoleVerifier, jkt("2026-01-19", 13, 5), "Proposal lengkap, RAB sesuai juknis."},
