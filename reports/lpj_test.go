@@ -177,7 +177,7 @@ func TestLPJReadBack(t *testing.T) {
 	for _, s := range []string{
 		"Rp 30.000.000", "(tiga puluh juta rupiah)", "Rp 28.500.000", "(dua puluh delapan juta lima ratus ribu rupiah)",
 		"Rp 1.500.000 (satu juta lima ratus ribu rupiah)", "8A4C2E1F9B7D3A05", "Rp 21.000.000", "Rp 9.000.000",
-		"24 November 2026", "Kabupaten Pangandaran, 24 November 2026", "Tahun Anggaran 2026",
+		"24 November 2026", "Kabupaten Pangandaran, 24 November 2026", "Kelompok Kerja Madrasah (KKM)", "Tahun Anggaran 2026",
 		"H. Ahmad Syarifuddin, S.Pd.I., M.Pd.", "Siti Nurhaliza, S.Ag.", "Dra. Euis Komariah, M.Si.", "Dr. H. Dedi Mulyadi, M.Ag.",
 		"NIP/ID. 197205142005011003", "28 / 28", "100,0%", "95,0%", "7 dari 7 kegiatan terlaksana",
 		"Pertemuan rutin: penyusunan RKAM 2027", "V7KQ2M9XD4HPAZT3", "https://grantflow.kemenag.go.id/verify/V7KQ2M9XD4HPAZT3",

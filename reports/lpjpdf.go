@@ -426,7 +426,19 @@ func (x *doc) signature(xPos, y, w float64, role string, s Signatory) {
 	p.CellFormat(w, 5, clean("NIP/ID. "+orDash(s.ID)), "", 0, "C", false, 0, "")
 }
 
+// kindNames are the full names of the group kinds, as the juknis writes them.
+var kindNames = map[workflow.Kind]string{
+	workflow.KKG:      "Kelompok Kerja Guru (KKG)",
+	workflow.MGMP:     "Musyawarah Guru Mata Pelajaran (MGMP)",
+	workflow.MGBK:     "Musyawarah Guru Bimbingan dan Konseling (MGBK)",
+	workflow.KKM:      "Kelompok Kerja Madrasah (KKM)",
+	workflow.POKJAWAS: "Kelompok Kerja Pengawas (Pokjawas)",
+}
+
 func (x *doc) kindTitle() string {
+	if n, ok := kindNames[x.d.Group.Kind]; ok {
+		return n
+	}
 	return "Kelompok Kerja " + string(x.d.Group.Kind)
 }
 
@@ -457,9 +469,10 @@ func (x *doc) cover() {
 	p, d := x.pdf, x.d
 	p.AddPage()
 	p.SetLineWidth(0.8)
-	p.Rect(12, 12, pageW-24, pageH-24, "D")
+	// The frame ends above the page footer.
+	p.Rect(12, 12, pageW-24, pageH-12-17, "D")
 	p.SetLineWidth(0.2)
-	p.Rect(14, 14, pageW-28, pageH-28, "D")
+	p.Rect(14, 14, pageW-28, pageH-14-19, "D")
 	p.SetY(45)
 	x.font("B", 20)
 	p.MultiCell(textW, 10, "LAPORAN PERTANGGUNGJAWABAN", "", "C", false)
