@@ -4,12 +4,15 @@ import (
 	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path"
 	"strings"
 	"time"
+
+	"grantflow/workflow"
 )
 
 // ManifestName is the name of the dossier's checksum file, written last.
@@ -114,4 +117,18 @@ func latest(entries []DossierEntry) time.Time {
 		}
 	}
 	return dosDate(t)
+}
+
+// EventsJSONL writes the grant's events as JSON lines, one event per line
+// in the order given, for the dossier (each line is the event as the API
+// serves it, hash and prev_hash included). It returns the first write error.
+func EventsJSONL(w io.Writer, events []workflow.Event) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, e := range events {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"grantflow/workflow"
 )
 
 func memEntry(name string, data []byte) DossierEntry {
@@ -152,5 +155,29 @@ func TestWriteDossierStreams(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("allocated %d MiB while streaming %d MiB", alloc>>20, n*size>>20)
+	}
+}
+
+func TestEventsJSONL(t *testing.T) {
+	trail := goldenLPJ().Trail
+	var b bytes.Buffer
+	if err := EventsJSONL(&b, trail); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != len(trail) {
+		t.Fatalf("%d lines for %d events", len(lines), len(trail))
+	}
+	for i, line := range lines {
+		var e workflow.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if e.Seq != trail[i].Seq || e.Hash != trail[i].Hash || e.PrevHash != trail[i].PrevHash || e.Action != trail[i].Action {
+			t.Errorf("line %d = %+v", i+1, e)
+		}
+	}
+	if err := EventsJSONL(failWriter{}, trail); !errors.Is(err, errDisk) {
+		t.Errorf("failing writer: %v", err)
 	}
 }
