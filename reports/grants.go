@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 
@@ -24,25 +23,7 @@ func (r GrantRow) cells() []any {
 
 // GrantsCSV writes the grants list as CSV; it returns the first write error.
 func GrantsCSV(w io.Writer, rows []GrantRow) error {
-	if _, err := io.WriteString(w, bom); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(grantHeader); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		cells := r.cells()
-		rec := make([]string, len(cells))
-		for i, c := range cells {
-			rec[i] = safeCell(fmt.Sprint(c))
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return writeCSV(w, grantHeader, len(rows), func(i int) []any { return rows[i].cells() })
 }
 
 // GrantsXLSX writes the grants list as one worksheet with numeric rupiah cells.
@@ -53,18 +34,8 @@ func GrantsXLSX(w io.Writer, rows []GrantRow) error {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
-	header := make([]any, len(grantHeader))
-	for i, h := range grantHeader {
-		header[i] = h
-	}
-	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+	if err := fillSheet(f, sheet, grantHeader, len(rows), func(i int) []any { return rows[i].cells() }); err != nil {
 		return err
-	}
-	for i, r := range rows {
-		cells := r.cells()
-		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", i+2), &cells); err != nil {
-			return err
-		}
 	}
 	if len(rows) > 0 {
 		rupiah, err := f.NewStyle(&excelize.Style{CustomNumFmt: strPtr(`"Rp "#,##0`)})

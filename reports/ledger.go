@@ -1,5 +1,6 @@
-// Package reports renders grantflow's documents — the ledger exports here,
-// the LPJ later — from plain data into an io.Writer. It never queries.
+// Package reports renders grantflow's documents from plain data into an
+// io.Writer: the LPJ (accountability report) PDF, the auditor's dossier ZIP,
+// and the grants, ledger and activities exports as CSV and XLSX. It never queries.
 package reports
 
 import (
@@ -74,10 +75,7 @@ func LedgerXLSX(w io.Writer, number string, rows []workflow.LedgerEntry) error {
 	if err := f.SetSheetRow(sheet, "A1", &[]any{"Buku Kas Umum " + number}); err != nil {
 		return err
 	}
-	header := make([]any, len(ledgerHeader))
-	for i, h := range ledgerHeader {
-		header[i] = h
-	}
+	header := headerRow(ledgerHeader)
 	if err := f.SetSheetRow(sheet, "A3", &header); err != nil {
 		return err
 	}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+
+	"grantflow/reports"
+)
+
+// LPJ phase (SPEC §9): the report of a grant with 7 sessions, 300 expenses
+// and 40 photos of 1600×1200, against a baseline in the same run of fpdf
+// writing the same number of table rows and the same images with the same
+// embedded font and no logic. It needs no database: reports takes plain data.
+
+const (
+	lpjExpenses = 300
+	lpjPhotos   = 40
+)
+
+// lpjRun is one side of the comparison.
+type lpjRun struct {
+	median, best time.Duration
+	alloc        uint64 // bytes allocated by one render
+	size         int    // bytes of PDF
+	mem          memPeak
+}
+
+// lpjFigures is the phase's result.
+type lpjFigures struct {
+	report, baseline lpjRun
+	rows             int // table rows of the report, written as rows by the baseline
+	photoBytes       int
+}
+
+// lpjPhotoSet makes n distinct 1600×1200 JPEGs: one encoded image, each copy
+// told apart by a comment segment after the SOI marker (encoding 40 would
+// take longer than the phase).
+func lpjPhotoSet(n int) ([][]byte, int) {
+	base := encodeJPEG(1600, 1200, 6)
+	photos := make([][]byte, n)
+	total := 0
+	for i := range photos {
+		text := fmt.Appendf(nil, "foto kegiatan %03d", i)
+		p := append([]byte{}, base[:2]...)
+		p = append(p, 0xFF, 0xFE, 0, byte(len(text)+2))
+		p = append(p, text...)
+		photos[i] = append(p, base[2:]...)
+		total += len(photos[i])
+	}
+	return photos, total
+}
+
+// lpjRows counts the table rows the report draws, for the baseline to draw as many.
+func lpjRows(l reports.LPJ) int {
+	return len(l.Sessions) + len(l.Budget) + len(l.Disbursements) + len(l.Expenses) + len(l.Refunds) +
+		len(l.Ledger) + len(l.Meetings) + len(l.Evidence) + len(l.Trail)
+}
+
+// lpjBaseline is fpdf with no logic: the same font, rows of seven fixed
+// cells, a page every 45 rows, and the photos three to a row.
+func lpjBaseline(w io.Writer, rows int, photos [][]byte) error {
+	regular, bold := reports.Fonts()
+	p := fpdf.New("P", "mm", "A4", "")
+	p.AddUTF8FontFromBytes("DejaVu", "", regular)
+	p.AddUTF8FontFromBytes("DejaVu", "B", bold)
+	p.SetAutoPageBreak(false, 0)
+	cells := []string{"12 Mar 2026", "Belanja", "BL-4042", "Konsumsi peserta In dan On, nota 42", "-", "Rp 1.140.000", "Rp 13.020.000"}
+	for i := range rows {
+		if i%45 == 0 {
+			p.AddPage()
+			p.SetFont("DejaVu", "B", 7.5)
+			p.SetXY(20, 20)
+			for _, c := range cells {
+				p.CellFormat(24, 6, c, "1", 0, "C", false, 0, "")
+			}
+			p.SetFont("DejaVu", "", 7.5)
+		}
+		p.SetXY(20, 26+float64(i%45)*5.5)
+		for _, c := range cells {
+			p.CellFormat(24, 5.5, c, "1", 0, "L", false, 0, "")
+		}
+	}
+	for i, ph := range photos {
+		if i%12 == 0 {
+			p.AddPage()
+		}
+		name := fmt.Sprintf("foto-%d", i)
+		p.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "JPG"}, bytes.NewReader(ph))
+		p.ImageOptions(name, 20+float64(i%3)*58, 20+float64(i%12/3)*55, 53, 40, false, fpdf.ImageOptions{ImageType: "JPG"}, 0, "")
+	}
+	return p.Output(w)
+}
+
+// benchLPJ renders the report and the baseline rounds times each,
+// interleaved, and returns the median and best time of each, the bytes one
+// render allocates and the peak memory while they ran.
+func benchLPJ(rounds int) (lpjFigures, error) {
+	photos, photoBytes := lpjPhotoSet(lpjPhotos)
+	l := reports.SampleLPJ(lpjExpenses, photos)
+	f := lpjFigures{rows: lpjRows(l), photoBytes: photoBytes}
+	sides := []struct {
+		run    *lpjRun
+		render func(io.Writer) error
+	}{
+		{&f.baseline, func(w io.Writer) error { return lpjBaseline(w, f.rows, photos) }},
+		{&f.report, func(w io.Writer) error { return reports.WriteLPJ(w, l) }},
+	}
+	times := make([][]time.Duration, len(sides))
+	var out bytes.Buffer
+	for range rounds {
+		for i, s := range sides {
+			out.Reset()
+			stop := watchMemory(5 * time.Millisecond)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			t0 := time.Now()
+			if err := s.render(&out); err != nil {
+				stop()
+				return f, err
+			}
+			times[i] = append(times[i], time.Since(t0))
+			runtime.ReadMemStats(&after)
+			peak := stop()
+			s.run.size, s.run.alloc = out.Len(), after.TotalAlloc-before.TotalAlloc
+			s.run.mem.heapInuse = max(s.run.mem.heapInuse, peak.heapInuse)
+			s.run.mem.rss = max(s.run.mem.rss, peak.rss)
+			s.run.mem.hwm = max(s.run.mem.hwm, peak.hwm)
+		}
+	}
+	for i, s := range sides {
+		slices.Sort(times[i])
+		s.run.median, s.run.best = times[i][len(times[i])/2], times[i][0]
+	}
+	return f, nil
+}
+
+// runLPJ runs the LPJ phase and prints its table; it is the one line run
+// calls in its phase list. A failed render is printed in the table (the
+// bench never stops on one phase).
+func runLPJ(out, log io.Writer, quick bool) {
+	if err := lpjPhase(out, log, quick); err != nil {
+		fmt.Fprintf(out, "\nLPJ: %v\n", err)
+	}
+}
+
+func lpjPhase(out, log io.Writer, quick bool) error {
+	rounds := 7
+	if quick {
+		rounds = 3
+	}
+	fmt.Fprintf(log, "LPJ: %d rounds of the report and the bare-fpdf baseline\n", rounds)
+	f, err := benchLPJ(rounds)
+	if err != nil {
+		return fmt.Errorf("LPJ: %w", err)
+	}
+	fmt.Fprintf(out, "\nLPJ PDF: 7 sessions, %d expenses, %d photos 1600×1200 (%s of JPEG), %d table rows; median of %d renders (best), memory of the whole process:\n",
+		lpjExpenses, lpjPhotos, mib(uint64(f.photoBytes)), f.rows, rounds)
+	for _, r := range []struct {
+		name string
+		run  lpjRun
+	}{{"L   bare fpdf: same rows, images and font, no logic", f.baseline}, {"7   reports.WriteLPJ", f.report}} {
+		fmt.Fprintf(out, "  %-52s %9s (%s)  PDF %s  allocated %s  peak HeapInuse %s  VmHWM %s\n", r.name, ms(r.run.median), ms(r.run.best),
+			mib(uint64(r.run.size)), mib(r.run.alloc), mib(r.run.mem.heapInuse), mib(r.run.mem.hwm))
+	}
+	ratio := float64(f.report.median) / float64(f.baseline.median)
+	verdict := "yes"
+	if ratio > 3 || f.report.median > 500*time.Millisecond {
+		verdict = "no"
+	}
+	fmt.Fprintf(out, "  7 ÷ L = %.2f× time, %.2f× allocated (goal: under 500 ms and within 3× the baseline: %s)\n",
+		ratio, float64(f.report.alloc)/float64(max(f.baseline.alloc, 1)), verdict)
+	return nil
+}
