@@ -88,12 +88,8 @@ func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {
 	if err != nil {
 		return g, notFound(err, "hibah", id)
 	}
-	const activities = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants, a.status, a.held_on,
-		0 AS attendee_count, -- counted from attendance rows once activity realisation lands
-		(SELECT count(*) FROM evidence v WHERE v.activity_id = a.id) AS evidence_count
-		FROM activities a WHERE a.grant_id = $1 ORDER BY a.seq`
 	g.Activities = []workflow.Activity{}
-	if err := q.x.SelectContext(ctx, &g.Activities, activities, id); err != nil {
+	if err := q.x.SelectContext(ctx, &g.Activities, activitiesQuery, id); err != nil {
 		return g, mapErr(err)
 	}
 	const budget = `SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
