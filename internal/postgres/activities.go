@@ -49,6 +49,9 @@ func (tx *Tx) InsertRealization(ctx context.Context, r workflow.Realization) (wo
 	r.RecordedAt = r.RecordedAt.UTC()
 	const attendees = `INSERT INTO activity_attendees (realization_id, member_id) SELECT $1, unnest($2::bigint[])`
 	if _, err := tx.x.ExecContext(ctx, attendees, r.ID, pq.Array(r.AttendeeIDs)); err != nil {
+		if workflow.ErrorCode(mapErr(err)) == workflow.EConflict {
+			return r, workflow.Errorf(workflow.EUnprocessable, "seorang anggota tercatat dua kali dalam daftar hadir")
+		}
 		return r, mapErr(err)
 	}
 	return r, nil
@@ -203,4 +206,22 @@ func (q q) ActivitySpending(ctx context.Context, grantID int64) (map[int64]int64
 		out[id] = sum
 	}
 	return out, mapErr(rows.Err())
+}
+
+// HeldSessionsSelect returns (group_id, held_on) for every held In/On
+// session, each on the date of its latest realisation version. SPEC §7
+// counts a held session as a meeting: the group_meetings view unions it with
+// the meetings table.
+const HeldSessionsSelect = `SELECT g.group_id, r.held_on
+	FROM (SELECT DISTINCT ON (activity_id) grant_id, held_on FROM activity_realizations
+		ORDER BY activity_id, version DESC) r
+	JOIN grants g ON g.id = r.grant_id`
+
+// HeldSessionDays returns the days a group held funded sessions, oldest
+// first, a day once however many sessions it saw.
+func (q q) HeldSessionDays(ctx context.Context, groupID int64) ([]workflow.Date, error) {
+	const query = `SELECT DISTINCT held_on FROM (` + HeldSessionsSelect + `) s WHERE group_id = $1 ORDER BY held_on`
+	out := []workflow.Date{}
+	err := q.x.SelectContext(ctx, &out, query, groupID)
+	return out, mapErr(err)
 }
