@@ -23,7 +23,7 @@ CREATE TABLE activity_realizations (
     recorded_by bigint NOT NULL REFERENCES users (id),
     recorded_at timestamptz NOT NULL,
     -- the event that recorded this version; the audit checks the row against it
-    event_id    bigint NOT NULL UNIQUE REFERENCES grant_events (id),
+    event_id    bigint NOT NULL UNIQUE,
     UNIQUE (activity_id, version),
     FOREIGN KEY (activity_id, grant_id) REFERENCES activities (id, grant_id)
 );
@@ -43,7 +43,7 @@ CREATE TABLE activity_cancellations (
     reason       text   NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 10000),
     cancelled_by bigint NOT NULL REFERENCES users (id),
     cancelled_at timestamptz NOT NULL,
-    event_id     bigint NOT NULL UNIQUE REFERENCES grant_events (id),
+    event_id     bigint NOT NULL UNIQUE,
     FOREIGN KEY (activity_id, grant_id) REFERENCES activities (id, grant_id)
 );
 CREATE INDEX activity_cancellations_grant ON activity_cancellations (grant_id);
@@ -52,6 +52,26 @@ CREATE INDEX activity_cancellations_grant ON activity_cancellations (grant_id);
 ALTER TABLE evidence ADD CONSTRAINT evidence_activity_kind
     CHECK (activity_id IS NULL OR kind IN ('attendance', 'photo', 'minutes', 'output', 'other'));
 CREATE INDEX expenses_activity ON expenses (activity_id) WHERE activity_id IS NOT NULL;
+
+-- event_id names an event of the same grant. It is checked by a trigger, not
+-- a foreign key: a key referencing grant_events would make PostgreSQL refuse
+-- TRUNCATE grant_events for the reference before the append-only trigger could
+-- refuse it for what it is.
+-- +goose StatementBegin
+CREATE FUNCTION activity_rows_check_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM grant_events WHERE id = NEW.event_id AND grant_id = NEW.grant_id) THEN
+        RAISE EXCEPTION '%: event % of grant % not found', TG_TABLE_NAME, NEW.event_id, NEW.grant_id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER activity_realizations_event BEFORE INSERT ON activity_realizations
+    FOR EACH ROW EXECUTE FUNCTION activity_rows_check_event();
+CREATE TRIGGER activity_cancellations_event BEFORE INSERT ON activity_cancellations
+    FOR EACH ROW EXECUTE FUNCTION activity_rows_check_event();
 
 -- The append-only trigger function of grant_events, now naming the table it
 -- guards so that one function serves every append-only table.

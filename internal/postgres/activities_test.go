@@ -260,6 +260,21 @@ func TestRealizationConstraints(t *testing.T) {
 	wantCode(t, "member twice", insert(func(x *workflow.Realization) { x.AttendeeIDs = []int64{f.members[0], f.members[0]} }), workflow.EUnprocessable)
 	other := mustID(t, f.db, `INSERT INTO grants (number, program_id, group_id, state) VALUES ('KKG-2026-000002', $1, $2, 'funded') RETURNING id`, f.prog.ID, f.other)
 	wantCode(t, "activity of another grant", insert(func(x *workflow.Realization) { x.GrantID = other }), workflow.EUnprocessable)
+	wantCode(t, "no such event", insert(func(x *workflow.Realization) { x.EventID = 999999 }), workflow.EUnprocessable)
+	var otherEvent int64
+	err = f.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, err := tx.GrantForUpdate(ctx, other)
+		if err != nil {
+			return err
+		}
+		ev, err := tx.AppendEvent(ctx, workflow.NewEvent(g, "note", f.chair, workflow.RoleChair, tx.Now(), "", nil))
+		otherEvent = ev.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "event of another grant", insert(func(x *workflow.Realization) { x.EventID = otherEvent }), workflow.EUnprocessable)
 	if n := len(mustRealizations(t, f)); n != 1 {
 		t.Errorf("%d realisations after refused inserts, want 1", n)
 	}
