@@ -528,3 +528,38 @@ func TestSubmitReportReadsTheRows(t *testing.T) {
 		t.Errorf("submit_report once complete: %v", err)
 	}
 }
+
+// The report_overdue filter lists funded grants whose programme's LPJ due
+// date has passed, and nothing else.
+func TestGrantsReportOverdueFilter(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	f := newActFixture(t) // funded, LPJ due 2026-12-31
+	submitted := mustID(t, f.db, `INSERT INTO grants (number, program_id, group_id, state) VALUES ('KKG-2026-000009', $1, $2, 'report_submitted') RETURNING id`,
+		f.prog.ID, f.other)
+	ids := func(day string) []int64 {
+		t.Helper()
+		filter := postgres.GrantFilter{}
+		if day != "" {
+			filter.ReportOverdueOn = workflow.MustDate(day)
+		}
+		ls, err := f.db.Grants(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []int64{}
+		for _, l := range ls {
+			out = append(out, l.Grant.ID)
+		}
+		return out
+	}
+	if got := ids(""); !slices.Equal(got, []int64{submitted, f.grant}) {
+		t.Errorf("no filter: %v", got)
+	}
+	if got := ids("2026-12-31"); len(got) != 0 {
+		t.Errorf("on the due date: %v", got)
+	}
+	if got := ids("2027-01-01"); !slices.Equal(got, []int64{f.grant}) {
+		t.Errorf("the day after: %v, want only the funded grant %d", got, f.grant)
+	}
+}
