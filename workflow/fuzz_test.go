@@ -33,6 +33,10 @@ const (
 	opReceipt = 242 // attach receipts to every expense
 	opHold    = 243 // realise an activity
 	opEdit    = 244 // edit the draft budget
+	// Activity records through the domain functions the service calls.
+	opRealize  = 245 // Realize (or correct) activity arg%n, held on its planned date; arg ≥ 128 breaks a field
+	opCancelAc = 246 // CancelActivity arg%n; arg ≥ 128 gives no reason
+	opEvidence = 247 // upload one evidence file to every held activity
 )
 
 // FuzzActionSequences drives a grant through random actions by random
@@ -66,8 +70,26 @@ func fuzzSeeds() [][]byte {
 		a(SubmitReport), treasurer, 0,
 		a(AcceptReport), auditor, 0,
 	}
+	// The same journey with the sessions recorded through Realize and
+	// CancelActivity: an On first (refused), a correction, a cancellation.
+	sessions := []byte{
+		a(Submit), chair, 0,
+		a(StartReview), verifier, 0,
+		a(Recommend), verifier, 0,
+		a(Approve), approver, 0,
+		a(Disburse), finance, 0,
+		opRealize, chair, 1, opRealize, chair, 0, opRealize, treasurer, 1, opRealize, chair, 0,
+		opCancelAc, chair, 2, opCancelAc, verifier, 2, opRealize, chair, 2, opRealize, chair, 3, opRealize, chair, 4,
+		opEvidence, 0, 0,
+		opSpend, 0, 0,
+		a(Disburse), finance, 0,
+		opSpend, 0, 0,
+		a(SubmitReport), treasurer, 0,
+		a(AcceptReport), auditor, 0,
+	}
 	return [][]byte{
 		happy,
+		sessions,
 		{
 			a(Submit), chair, 0, a(StartReview), verifier, 0, a(RequestRevision), verifier2, 0,
 			opEdit, 0, 200, a(Submit), treasurer, 0, opEdit, 0, 79, a(Submit), treasurer, 0,
@@ -93,6 +115,10 @@ func runScript(t *testing.T, script []byte) Grant {
 		op, who, arg := script[0], script[1], script[2]
 		script = script[3:]
 
+		if op == opRealize || op == opCancelAc {
+			activityStep(t, &g, op, fuzzActors[int(who)%len(fuzzActors)], arg, prog)
+			continue
+		}
 		if op >= opSpend {
 			world(&g, op, arg)
 			continue
@@ -181,10 +207,76 @@ func TestFuzzSeeds(t *testing.T) {
 	if g := runScript(t, seeds[0]); g.State != Closed || g.Disbursed != testTotal {
 		t.Errorf("happy seed ends in %s with %d disbursed", g.State, g.Disbursed)
 	}
-	if g := runScript(t, seeds[1]); g.State != Cancelled || g.AmountRequested != 80*50_000+7_000_000 {
+	if g := runScript(t, seeds[1]); g.State != Closed || g.Disbursed != testTotal || g.Activities[2].Status != ActivityCancelled ||
+		g.Activities[0].Version != 2 || g.Activities[1].Version != 1 {
+		t.Errorf("sessions seed ends in %s with %d disbursed, activities %+v", g.State, g.Disbursed, g.Activities)
+	}
+	if g := runScript(t, seeds[2]); g.State != Cancelled || g.AmountRequested != 80*50_000+7_000_000 {
 		t.Errorf("revision seed ends in %s, requested %d", g.State, g.AmountRequested)
 	}
-	runScript(t, seeds[2])
+	runScript(t, seeds[3])
+}
+
+// activityStep records a session or cancels one through the domain and
+// checks what must hold whatever the actor, state and input: a refusal is a
+// known code and changes nothing; a success touches one activity only, as
+// its rules say, and never moves the grant.
+func activityStep(t *testing.T, g *Grant, op byte, actor Actor, arg byte, prog Program) {
+	t.Helper()
+	if len(g.Activities) == 0 {
+		return
+	}
+	idx := int(arg&0x7f) % len(g.Activities)
+	act := g.Activities[idx]
+	before := cloneGrant(*g)
+	var err error
+	if op == opRealize {
+		rz := goodRealization(act.PlannedOn.String())
+		if arg >= 128 {
+			rz.Hours = 0
+		}
+		_, _, err = Realize(g, RealizeRequest{Actor: actor, Now: tRealizeNow, ActivityID: act.ID, Realization: rz, Program: prog,
+			FirstTransfer: tFirstTransfer, Members: testMembers(20)})
+	} else {
+		reason := "Madrasah libur"
+		if arg >= 128 {
+			reason = " "
+		}
+		_, err = CancelActivity(g, CancelActivityRequest{Actor: actor, Now: tNow, ActivityID: act.ID, Reason: reason})
+	}
+	if err != nil {
+		switch ErrorCode(err) {
+		case EForbidden, EConflict, EUnprocessable:
+		default:
+			t.Fatalf("op %d on %q by %v: %v", op, act.Title, actor.Roles, err)
+		}
+		if !reflect.DeepEqual(*g, before) {
+			t.Fatalf("op %d by %v: grant changed on error %v", op, actor.Roles, err)
+		}
+		return
+	}
+	if before.State != Funded || g.State != Funded {
+		t.Fatalf("op %d succeeded in %s", op, before.State)
+	}
+	got := g.Activities[idx]
+	if op == opRealize {
+		if _, ok := actsAs(before, actor, []Role{RoleChair, RoleTreasurer}); !ok || act.Status == ActivityCancelled ||
+			got.Status != ActivityHeld || got.Version != act.Version+1 || got.HeldOn != act.PlannedOn {
+			t.Fatalf("realize %q by %v: %+v → %+v", act.Title, actor.Roles, act, got)
+		}
+		if got.Kind == On && !slices.ContainsFunc(g.Activities, func(b Activity) bool {
+			return b.Kind == In && b.Status == ActivityHeld && !b.HeldOn.After(got.HeldOn)
+		}) {
+			t.Fatalf("On %q realised before any In", got.Title)
+		}
+	} else if !actor.Has(RoleVerifier) || act.Status != ActivityPlanned || got.Status != ActivityCancelled || got.CancelReason == "" {
+		t.Fatalf("cancel %q by %v: %+v → %+v", act.Title, actor.Roles, act, got)
+	}
+	for i := range g.Activities {
+		if i != idx && !reflect.DeepEqual(g.Activities[i], before.Activities[i]) {
+			t.Fatalf("op %d on %q changed activity %d", op, act.Title, i)
+		}
+	}
 }
 
 // fuzzRequest builds the request for one step. arg's bits choose the inputs;
@@ -271,7 +363,13 @@ func world(g *Grant, op, arg byte) {
 		l := &g.Budget[0]
 		l.Quantity = int64(arg) + 1
 		l.Amount = l.Quantity * l.UnitPrice
+	case opEvidence:
+		for i := range g.Activities {
+			if g.Activities[i].Status == ActivityHeld {
+				g.Activities[i].EvidenceCount++
+			}
+		}
 	default:
-		// Opcodes above opEdit do nothing: a no-op step.
+		// Opcodes above opEvidence do nothing: a no-op step.
 	}
 }

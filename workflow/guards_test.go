@@ -291,3 +291,88 @@ func hasDetail(e *Error, field string) bool {
 	}
 	return false
 }
+
+// The tranche gate: each half fails alone with its numbers, and both together.
+func TestTrancheGateEachAlone(t *testing.T) {
+	fin := actorWith(9, RoleFinance)
+	noIn := func(g *Grant) {
+		for i := range g.Activities {
+			if g.Activities[i].Kind == In {
+				g.Activities[i].Status = ActivityPlanned
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		edit func(*Grant)
+		want []string
+	}{
+		{"receipts", func(g *Grant) { g.Receipted = 1_000_000 },
+			[]string{"receipts: bukti belanja baru Rp 1.000.000; paling sedikit 50% dari dana yang sudah disalurkan (Rp 8.400.000) harus berbukti, yaitu Rp 4.200.000: kurang Rp 3.200.000"}},
+		{"no In held", noIn, []string{"activities: belum ada sesi In yang terlaksana (0 dari 3 sesi In yang direncanakan)"}},
+		{"only On held", func(g *Grant) { noIn(g); g.Activities[1].Status = ActivityHeld }, []string{"activities: belum ada sesi In"}},
+		{"cancelled In is not held", func(g *Grant) { noIn(g); g.Activities[0].Status = ActivityCancelled }, []string{"activities: belum ada sesi In"}},
+		{"both", func(g *Grant) { noIn(g); g.Receipted = 0 }, []string{"receipts: kurang Rp 4.200.000", "activities: belum ada sesi In"}},
+	}
+	for _, c := range cases {
+		g := grantIn(Funded)
+		c.edit(&g)
+		wantDetails(t, applyFail(t, g, goodRequest(g, Disburse, fin)), c.want...)
+	}
+	// One In held and exactly half receipted: the gate opens.
+	g := grantIn(Funded)
+	noIn(&g)
+	g.Activities[2].Status = ActivityHeld
+	g.Receipted = testTranche1 / 2
+	if _, err := Apply(&g, goodRequest(g, Disburse, fin)); err != nil {
+		t.Errorf("gate met exactly: %v", err)
+	}
+}
+
+// Every submit_report guard fails alone, and all of them together.
+func TestSubmitReportGuardsEachAlone(t *testing.T) {
+	tr := actorWith(9, RoleTreasurer)
+	cases := []struct {
+		name string
+		edit func(*Grant)
+		want string
+	}{
+		{"planned", func(g *Grant) { g.Activities[2].Status = ActivityPlanned }, `activities[2].status: kegiatan "Sesi 3" belum terlaksana`},
+		{"no attendance", func(g *Grant) { g.Activities[0].AttendeeCount = 0 }, `activities[0].attendee_count: daftar hadir "Sesi 1"`},
+		{"no evidence", func(g *Grant) { g.Activities[4].EvidenceCount = 0 }, `activities[4].evidence_count: bukti kegiatan "Sesi 5"`},
+		{"On not followed by an In", func(g *Grant) { g.Activities[4].Status = ActivityCancelled },
+			`activities[3].held_on: sesi On "Sesi 4" (2026-07-10) belum diikuti`},
+		{"the In after the On was held before it", func(g *Grant) { g.Activities[4].HeldOn = MustDate("2026-07-09") },
+			`activities[3].held_on: sesi On "Sesi 4" (2026-07-10) belum diikuti`},
+		{"receipt missing", func(g *Grant) { g.ExpensesWithoutReceipt = 1 }, "expenses: 1 belanja belum memiliki bukti"},
+		{"balance", func(g *Grant) { g.Refunded = -1 }, "balance: saldo harus nol (sekarang Rp 1)"},
+	}
+	for _, c := range cases {
+		one := grantIn(Funded)
+		c.edit(&one)
+		wantDetails(t, applyFail(t, one, goodRequest(one, SubmitReport, tr)), c.want)
+	}
+	// All together: the last In held before the last On (which breaks the
+	// rhythm without hiding its own evidence problem) and everything else.
+	g := grantIn(Funded)
+	g.Activities[0].AttendeeCount = 0
+	g.Activities[2].Status = ActivityPlanned
+	g.Activities[4].HeldOn, g.Activities[4].EvidenceCount = MustDate("2026-07-09"), 0
+	g.ExpensesWithoutReceipt, g.Refunded = 1, -1
+	wantDetails(t, applyFail(t, g, goodRequest(g, SubmitReport, tr)),
+		`activities[0].attendee_count: daftar hadir "Sesi 1"`,
+		`activities[2].status: kegiatan "Sesi 3" belum terlaksana`,
+		`activities[4].evidence_count: bukti kegiatan "Sesi 5"`,
+		`activities[3].held_on: sesi On "Sesi 4" (2026-07-10) belum diikuti`,
+		"expenses: 1 belanja belum memiliki bukti",
+		"balance: saldo harus nol (sekarang Rp 1)")
+
+	// An In held on the day of the On, later in the plan, closes the rhythm;
+	// a cancelled activity needs neither attendance nor evidence.
+	ok := grantIn(Funded)
+	ok.Activities[4].HeldOn = ok.Activities[3].HeldOn
+	ok.Activities[1].Status, ok.Activities[1].AttendeeCount, ok.Activities[1].EvidenceCount = ActivityCancelled, 0, 0
+	if _, err := Apply(&ok, goodRequest(ok, SubmitReport, tr)); err != nil {
+		t.Errorf("complete LPJ: %v", err)
+	}
+}

@@ -213,7 +213,8 @@ func Apply(g *Grant, r Request) (Event, error) {
 
 	switch r.Action {
 	case Submit:
-		total := guardSubmit(&ps, *g, r, prog)
+		sub, total := proposalProblems(*g, r, prog)
+		ps = append(ps, sub...)
 		next.AmountRequested = total
 		data = map[string]any{"amount_requested": total}
 
@@ -247,7 +248,7 @@ func Apply(g *Grant, r Request) (Event, error) {
 		data = map[string]any{"tranche": r.Tranche, "amount": r.Amount}
 
 	case SubmitReport:
-		guardSubmitReport(&ps, *g)
+		ps = append(ps, reportProblems(*g)...)
 
 	case AcceptReport:
 		// No guard: the auditor's acceptance is the judgement.
@@ -296,9 +297,12 @@ func requireComment(ps *Problems, comment string, a Action) {
 	}
 }
 
-// guardSubmit checks that a proposal is complete and within the programme's
-// rules, and returns its budget total.
-func guardSubmit(ps *Problems, g Grant, r Request, prog Program) int64 {
+// proposalProblems returns every reason the proposal of g cannot be
+// submitted (complete, within the programme's rules and window) and its
+// budget total. Apply (submit) and NextSteps both read it.
+func proposalProblems(g Grant, r Request, prog Program) (Problems, int64) {
+	var problems Problems
+	ps := &problems
 	p := g.Proposal
 	if strings.TrimSpace(p.Background) == "" {
 		ps.Add("background", "latar belakang wajib diisi")
@@ -409,7 +413,7 @@ func guardSubmit(ps *Problems, g Grant, r Request, prog Program) int64 {
 	case !prog.ProposalClosesOn.IsZero() && today.After(prog.ProposalClosesOn):
 		ps.Add("proposal_window", "pengajuan proposal sudah ditutup %s", prog.ProposalClosesOn)
 	}
-	return total
+	return problems, total
 }
 
 // guardRecommend checks the amount the verifier proposes. The ceiling is
@@ -467,26 +471,46 @@ func guardDisburse(ps *Problems, g Grant, r Request, prog Program) {
 			formatRp(addSat(g.Disbursed, r.Amount)), formatRp(g.AmountApproved))
 	}
 	if r.Tranche >= 2 || g.TranchesPaid >= 1 {
-		// Tranche n+1 only once tranche n is accounted for (SPEC §3).
-		// Receipted × 2 ≥ Disbursed, written without the multiplication.
-		if g.Receipted < g.Disbursed-g.Disbursed/2 {
-			ps.Add("receipts", "bukti belanja baru %s; paling sedikit 50%% dari dana yang sudah disalurkan (%s) harus berbukti", formatRp(g.Receipted), formatRp(g.Disbursed))
-		}
-		held := false
-		for _, a := range g.Activities {
-			if a.Kind == In && a.Status == ActivityHeld {
-				held = true
-				break
-			}
-		}
-		if !held {
-			ps.Add("activities", "belum ada sesi In yang terlaksana")
-		}
+		*ps = append(*ps, trancheGate(g)...)
 	}
 }
 
-// guardSubmitReport checks that the LPJ is complete.
-func guardSubmitReport(ps *Problems, g Grant) {
+// trancheGate returns why the next tranche may not be paid yet: tranche
+// n+1 only once tranche n is accounted for (SPEC §3), that is receipts for
+// at least 50 % of the money disbursed so far and at least one In session
+// held. Each reason carries its numbers. Apply (disburse) and NextSteps both
+// read it.
+func trancheGate(g Grant) Problems {
+	var ps Problems
+	// Receipted × 2 ≥ Disbursed, written without the multiplication.
+	if need := g.Disbursed - g.Disbursed/2; g.Receipted < need {
+		ps.Add("receipts", "bukti belanja baru %s; paling sedikit 50%% dari dana yang sudah disalurkan (%s) harus berbukti, yaitu %s: kurang %s",
+			formatRp(g.Receipted), formatRp(g.Disbursed), formatRp(need), formatRp(need-g.Receipted))
+	}
+	var planned, held int
+	for _, a := range g.Activities {
+		if a.Kind != In {
+			continue
+		}
+		planned++
+		if a.Status == ActivityHeld {
+			held++
+		}
+	}
+	if held == 0 {
+		ps.Add("activities", "belum ada sesi In yang terlaksana (0 dari %d sesi In yang direncanakan); paling sedikit 1 sesi In harus terlaksana", planned)
+	}
+	return ps
+}
+
+// reportProblems returns every reason the LPJ of g cannot be submitted yet
+// (SPEC §3): each planned activity held (or cancelled by a verifier) with
+// attendance and at least one evidence file; every On held followed, later
+// in the plan, by an In held on the same day or after it; every expense with
+// a receipt; a zero balance (unspent money returned, with its NTPN). Apply
+// (submit_report) and NextSteps both read it.
+func reportProblems(g Grant) Problems {
+	var ps Problems
 	for i, a := range g.Activities {
 		switch a.Status {
 		case ActivityCancelled:
@@ -501,12 +525,26 @@ func guardSubmitReport(ps *Problems, g Grant) {
 			ps.Add(fieldIndex("activities", i, "status"), "kegiatan %q belum terlaksana atau dibatalkan", a.Title)
 		}
 	}
+	// The reflection of the In–On–In rhythm: practice at the madrasah is
+	// brought back to the group. g.Activities is in plan order (seq).
+	for i, a := range g.Activities {
+		if a.Kind != On || a.Status != ActivityHeld {
+			continue
+		}
+		followed := slices.ContainsFunc(g.Activities[i+1:], func(b Activity) bool {
+			return b.Kind == In && b.Status == ActivityHeld && !b.HeldOn.Before(a.HeldOn)
+		})
+		if !followed {
+			ps.Add(fieldIndex("activities", i, "held_on"), "sesi On %q (%s) belum diikuti, lebih lanjut dalam rencana, oleh sesi In yang terlaksana pada hari yang sama atau sesudahnya", a.Title, a.HeldOn)
+		}
+	}
 	if n := g.ExpensesWithoutReceipt; n > 0 {
 		ps.Add("expenses", "%d belanja belum memiliki bukti", n)
 	}
 	if b := g.Balance(); b != 0 {
 		ps.Add("balance", "saldo harus nol (sekarang %s); setorkan sisa dana dan catat NTPN-nya", formatRp(b))
 	}
+	return ps
 }
 
 // eventTime is the time stored on an event: UTC, at the microsecond

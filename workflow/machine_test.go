@@ -410,7 +410,9 @@ func TestHappyPath(t *testing.T) {
 	for i := range g.Activities {
 		g.Activities[i].Status, g.Activities[i].AttendeeCount, g.Activities[i].EvidenceCount = ActivityHeld, 17, 1
 	}
-	g.Activities[4].Status = ActivityCancelled
+	// The verifier cancels the last On: the last In may not be cancelled,
+	// since every On held must be followed by an In held (SPEC §3).
+	g.Activities[3].Status, g.Activities[3].CancelReason = ActivityCancelled, "Madrasah libur"
 	g.Spent, g.Receipted, g.Refunded = 9_000_000, 9_000_000, 1_000_001
 	step(SubmitReport, treasurer, nil)
 	step(ReturnReport, aud, nil)

@@ -208,6 +208,11 @@ type Activity struct {
 	HeldOn              Date           `json:"held_on"`
 	AttendeeCount       int            `json:"attendee_count"`
 	EvidenceCount       int            `json:"evidence_count"`
+	// Version is the number of the latest realisation (0: never realised);
+	// a correction records version+1 and keeps the earlier ones.
+	Version int `json:"version"`
+	// CancelReason is the verifier's reason when Status is cancelled.
+	CancelReason string `json:"cancel_reason,omitempty"`
 }
 
 // BudgetLine is one RAB line. Amount = Quantity × UnitPrice; Spent is derived

@@ -88,12 +88,8 @@ func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {
 	if err != nil {
 		return g, notFound(err, "hibah", id)
 	}
-	const activities = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants, a.status, a.held_on,
-		0 AS attendee_count, -- counted from attendance rows once activity realisation lands
-		(SELECT count(*) FROM evidence v WHERE v.activity_id = a.id) AS evidence_count
-		FROM activities a WHERE a.grant_id = $1 ORDER BY a.seq`
 	g.Activities = []workflow.Activity{}
-	if err := q.x.SelectContext(ctx, &g.Activities, activities, id); err != nil {
+	if err := q.x.SelectContext(ctx, &g.Activities, activitiesQuery, id); err != nil {
 		return g, mapErr(err)
 	}
 	const budget = `SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
@@ -109,7 +105,10 @@ type GrantFilter struct {
 	Scope
 	State     workflow.State
 	ProgramID int64
-	Limit     int
+	// ReportOverdueOn, when set, keeps the grants whose LPJ is overdue on
+	// that day (workflow.ReportOverdue): funded, programme's report_due_on before it.
+	ReportOverdueOn workflow.Date
+	Limit           int
 }
 
 // ListedGrant is a grant of a listing with the group it belongs to (its
@@ -129,8 +128,10 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 		FROM grants g JOIN groups gr ON gr.id = g.group_id` + grantMoney + `
 		WHERE ($1 = '' OR gr.province = $1) AND ($2 = '' OR gr.regency = $2) AND ($3 = 0 OR g.group_id = $3)
 		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
+		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded'
+			AND (SELECT p.report_due_on FROM programs p WHERE p.id = g.program_id) < CAST($7 AS date)))
 		ORDER BY g.id DESC LIMIT $6`
-	rows, err := q.x.QueryxContext(ctx, query, f.Province, f.Regency, f.GroupID, string(f.State), f.ProgramID, f.Limit)
+	rows, err := q.x.QueryxContext(ctx, query, f.Province, f.Regency, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn)
 	if err != nil {
 		return nil, mapErr(err)
 	}
