@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,26 +50,17 @@ func (f *formErrors) from(err error, shown ...string) int {
 	}
 	placed := false
 	for _, d := range we.Details {
-		if d.Field != "" && contains(shown, d.Field) {
-			f.field(d.Field, d.Message)
+		if d.Field != "" && slices.Contains(shown, d.Field) {
+			f.field(d.Field, sentence(d.Message))
 			placed = true
 		} else {
-			f.Form = append(f.Form, d.Message)
+			f.Form = append(f.Form, sentence(d.Message))
 		}
 	}
 	if !placed || len(we.Details) == 0 {
 		f.Form = append([]string{sentence(we.Message)}, f.Form...)
 	}
 	return statusOf[code]
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // sentence capitalises a service message for a page.

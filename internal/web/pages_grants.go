@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -141,11 +142,7 @@ func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
 		return d, err
 	}
 	d.Actions = pageActions(d.G.AllowedActions)
-	for _, x := range d.Actions {
-		if x == workflow.Recommend {
-			d.Recommend = true
-		}
-	}
+	d.Recommend = slices.Contains(d.Actions, workflow.Recommend)
 	return d, nil
 }
 

@@ -310,10 +310,10 @@ func TestPageActionForm(t *testing.T) {
 		`aria-describedby="approved_amount-bantuan approved_amount-galat"`)
 	// A readable amount but no comment: the service's rule, beside the comment.
 	nc := p.post(path+"/tindakan", url.Values{"action": {"recommend"}, "approved_amount": {"1.000.000"}, "comment": {"  "}})
-	want(t, nc, http.StatusUnprocessableEntity, `id="comment-galat">catatan wajib diisi`, `aria-describedby="comment-bantuan comment-galat"`)
+	want(t, nc, http.StatusUnprocessableEntity, `id="comment-galat">Catatan wajib diisi`, `aria-describedby="comment-bantuan comment-galat"`)
 	// Over the requested amount.
 	over := p.post(path+"/tindakan", url.Values{"action": {"recommend"}, "approved_amount": {"Rp 999.000.000"}, "comment": {"Lengkap."}})
-	want(t, over, http.StatusUnprocessableEntity, `id="approved_amount-galat">jumlah yang direkomendasikan Rp 999.000.000 melebihi`, "Lengkap.")
+	want(t, over, http.StatusUnprocessableEntity, `id="approved_amount-galat">Jumlah yang direkomendasikan Rp 999.000.000 melebihi`, "Lengkap.")
 	// A stale page: the state moved on since it was shown.
 	stale := p.post(path+"/tindakan", url.Values{"action": {"request_revision"}, "comment": {"Lengkapi."}, "expected_state": {"submitted"}})
 	want(t, stale, http.StatusConflict, "muat ulang halaman")
