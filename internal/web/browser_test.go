@@ -106,6 +106,41 @@ func (b *browser) login(email string) {
 	)
 }
 
+// focused returns the id (or, lacking one, the class) of the focused element.
+func (b *browser) focused() string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className`))
+	if err != nil {
+		b.t.Fatalf("focused element: %v", err)
+	}
+	return s
+}
+
+// keyboardLogin signs in with the keyboard alone: the first Tab reaches
+// the skip link, further Tabs the email field, then the password field,
+// and Enter submits.
+func (b *browser) keyboardLogin(email string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do("first tab", chromedp.KeyEvent("\t"))
+	if f := b.focused(); f != "lewati" {
+		b.t.Fatalf("first Tab focuses %q, want the skip link", f)
+	}
+	for i := 0; b.focused() != "email"; i++ {
+		if i > 5 {
+			b.t.Fatalf("Tab never reaches the email field (at %q)", b.focused())
+		}
+		b.do("tab", chromedp.KeyEvent("\t"))
+	}
+	b.do("type email", chromedp.KeyEvent(email+"\t"))
+	if f := b.focused(); f != "password" {
+		b.t.Fatalf("Tab after email focuses %q, want the password field", f)
+	}
+	b.do("type password", chromedp.KeyEvent(testPassword+"\r"), chromedp.WaitVisible(chromedp.CSS(`form[action="/keluar"]`)))
+}
+
 func (b *browser) logout() {
 	b.t.Helper()
 	b.do("logout", chromedp.Click(chromedp.CSS(`form[action="/keluar"] button`)), chromedp.WaitVisible(chromedp.CSS("#email")))
@@ -202,7 +237,7 @@ func TestBrowserReview(t *testing.T) {
 	b.contains("Email atau kata sandi salah")
 	b.check("masuk-gagal")
 
-	b.login(h.user("verifier").view.Email)
+	b.keyboardLogin(h.user("verifier").view.Email)
 	b.contains("Antrean verifikasi", g.Number)
 	b.check("beranda-verifikator")
 	b.do("open grant", chromedp.Click(chromedp.CSS("main "+grantLink)), chromedp.WaitVisible(chromedp.CSS("#status-hibah")))

@@ -2,12 +2,17 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 
 	"grantflow/workflow"
 )
@@ -331,4 +336,38 @@ func TestPageActionForm(t *testing.T) {
 		t.Fatalf("after recommend: %s %d", after.State, after.AmountApproved)
 	}
 	want(t, p.get(path), 200, "direkomendasikan", "Rp 1.000.000", "Sesuai juknis.")
+}
+
+func TestPageErrorPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	// A bare app with the pages' middleware in front of failing handlers:
+	// the error page answers each status in Indonesian, and an internal
+	// error's own text never reaches the visitor.
+	app := fiber.New(fiber.Config{ErrorHandler: h.srv.handleError})
+	app.Get("/rusak", h.srv.pageHeaders, func(*fiber.Ctx) error { return errors.New("pipa bocor di baris 42") })
+	app.Get("/sibuk", h.srv.pageHeaders, func(*fiber.Ctx) error {
+		return workflow.Errorf(workflow.EUnavailable, "basis data tidak terjangkau")
+	})
+	app.Get("/larang", h.srv.pageHeaders, func(*fiber.Ctx) error { return workflow.Errorf(workflow.EForbidden, "hanya admin") })
+	get := func(path string) result {
+		resp, err := app.Test(httptest.NewRequest("GET", path, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return result{status: resp.StatusCode, header: resp.Header, body: b}
+	}
+	r := get("/rusak")
+	want(t, r, http.StatusInternalServerError, `lang="id"`, "Terjadi kesalahan pada server", "Galat 500")
+	if strings.Contains(string(r.body), "pipa bocor") {
+		t.Fatal("the internal error's text reached the page")
+	}
+	s := get("/sibuk")
+	want(t, s, http.StatusServiceUnavailable, "Layanan sedang tidak tersedia", "basis data tidak terjangkau")
+	if s.header.Get("Retry-After") == "" {
+		t.Error("503 page without Retry-After")
+	}
+	want(t, get("/larang"), http.StatusForbidden, "Akses ditolak", "hanya admin")
 }
