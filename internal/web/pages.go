@@ -235,7 +235,7 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 	if !ok {
 		heading = "Permintaan tidak dapat diproses"
 	}
-	data := errorPage{Status: status, Heading: heading, Message: msg}
+	data := errorPage{Status: status, Heading: heading, Message: sentence(msg)}
 	if rerr := s.render(c, status, "error", heading, data); rerr != nil {
 		// The error page itself failed: fall back to plain text, once.
 		s.log.Error("error page failed", "error", rerr.Error())
@@ -379,14 +379,19 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/hibah/:id", get(signed, s.grantPage)...)
 	app.Post("/hibah/:id/tindakan", post(signed, s.actPost)...)
 
-	// Anything else outside the API is a page that does not exist.
+	// Anything else outside the API that a browser asks for is a page that
+	// does not exist. Other clients keep the API's JSON 404, so scripts
+	// that mistype a path still read a JSON error.
+	browserMiss := func(c *fiber.Ctx) bool {
+		return !strings.HasPrefix(c.Path(), "/api/") && strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+	}
 	app.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/api/") {
+		if !browserMiss(c) {
 			return c.Next()
 		}
 		return s.pageHeaders(c)
 	}, func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/api/") {
+		if !browserMiss(c) {
 			return c.Next()
 		}
 		return workflow.Errorf(workflow.ENotFound, "Alamat %s tidak ada di grantflow.", c.Path())

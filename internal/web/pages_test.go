@@ -38,6 +38,7 @@ func (p *pageClient) send(req *http.Request) result {
 	for k, v := range p.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8") // as a browser asks
 	if p.proto != "" {
 		req.Header.Set("X-Forwarded-Proto", p.proto)
 	}
@@ -291,6 +292,8 @@ func TestPageQueuesAndGrant(t *testing.T) {
 	want(t, c.get("/tidak-ada"), http.StatusNotFound, "Halaman tidak ditemukan")
 	api := h.do("GET", "/api/v1/tidak-ada", h.token("chairA"), nil)
 	expect(t, api, http.StatusNotFound, "unknown API route")
+	// A client that does not ask for HTML keeps the JSON 404 off the API too.
+	expect(t, h.do("GET", "/tidak-ada", "", nil), http.StatusNotFound, "unknown path without Accept: text/html")
 }
 
 func TestPageActionForm(t *testing.T) {
@@ -365,9 +368,9 @@ func TestPageErrorPage(t *testing.T) {
 		t.Fatal("the internal error's text reached the page")
 	}
 	s := get("/sibuk")
-	want(t, s, http.StatusServiceUnavailable, "Layanan sedang tidak tersedia", "basis data tidak terjangkau")
+	want(t, s, http.StatusServiceUnavailable, "Layanan sedang tidak tersedia", "Basis data tidak terjangkau")
 	if s.header.Get("Retry-After") == "" {
 		t.Error("503 page without Retry-After")
 	}
-	want(t, get("/larang"), http.StatusForbidden, "Akses ditolak", "hanya admin")
+	want(t, get("/larang"), http.StatusForbidden, "Akses ditolak", "Hanya admin")
 }
