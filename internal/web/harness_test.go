@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -205,6 +206,27 @@ func (h *harness) token(name string) string {
 	a.token = out.Token
 	h.mu.Unlock()
 	return out.Token
+}
+
+// listen serves h's app on a real loopback listener, for the browser
+// tests, and returns its base URL; the server stops when t ends.
+func (h *harness) listen(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.srv.App().Listener(ln) }()
+	t.Cleanup(func() {
+		if err := h.srv.App().ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 // result is one answered request.

@@ -47,6 +47,7 @@ type Server struct {
 	stopping atomic.Bool
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	pages    *pageSet
 }
 
 // MaxBody is the largest request body: a 10 MiB receipt plus its form fields.
@@ -96,6 +97,12 @@ func New(svc *grants.Service, o Options) *Server {
 	s.app.Get("/readyz", s.ready)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	s.routes(s.app.Group("/api/v1"))
+	pages, err := loadPages()
+	if err != nil {
+		panic(err) // embedded templates: a parse error is a build defect, caught by every test
+	}
+	s.pages = pages
+	s.pageRoutes(s.app)
 	return s
 }
 

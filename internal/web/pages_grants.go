@@ -1,0 +1,206 @@
+package web
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"grantflow/internal/grants"
+	"grantflow/money"
+	"grantflow/workflow"
+)
+
+// queueDef is one role's work list on the landing page: the grants in the
+// person's scope waiting in States.
+type queueDef struct {
+	Role   workflow.Role
+	Title  string
+	Empty  string
+	States []workflow.State
+}
+
+// queueDefs are the staff queues, in the order a person holding several
+// roles sees them.
+var queueDefs = []queueDef{
+	{workflow.RoleVerifier, "Antrean verifikasi", "Tidak ada proposal yang menunggu verifikasi.", []workflow.State{workflow.Submitted, workflow.InReview}},
+	{workflow.RoleApprover, "Menunggu persetujuan", "Tidak ada rekomendasi yang menunggu persetujuan.", []workflow.State{workflow.Recommended}},
+	{workflow.RoleFinance, "Penyaluran dana", "Tidak ada hibah yang menunggu penyaluran.", []workflow.State{workflow.Approved, workflow.Funded}},
+	{workflow.RoleAuditor, "LPJ untuk diperiksa", "Tidak ada LPJ yang menunggu pemeriksaan.", []workflow.State{workflow.ReportSubmitted}},
+	{workflow.RoleAdmin, "Semua hibah", "Belum ada hibah.", nil},
+}
+
+// stateCount is how many grants of a queue stand in one state.
+type stateCount struct {
+	State workflow.State
+	Count int
+}
+
+// queue is a queueDef filled with the grants.
+type queue struct {
+	queueDef
+	Counts []stateCount
+	Items  []grants.View
+}
+
+// homeData is the data of templates/home.html.
+type homeData struct {
+	Queues []queue
+	Own    []grants.View // chair and treasurer: their group's grants
+	Group  bool
+}
+
+// homePage is the person's own work: a queue per staff role, or the
+// group's grants for a chair or treasurer.
+func (s *Server) homePage(c *fiber.Ctx) error {
+	a := actor(c)
+	all, err := s.svc.Grants(c.UserContext(), a, grants.ListFilter{})
+	if err != nil {
+		return err
+	}
+	var d homeData
+	for _, r := range a.Roles {
+		if r.IsGroupRole() {
+			d.Group, d.Own = true, all
+			break
+		}
+	}
+	for _, def := range queueDefs {
+		if !a.Has(def.Role) {
+			continue
+		}
+		q := queue{queueDef: def}
+		states := def.States
+		if states == nil {
+			states = workflow.States
+		}
+		for _, st := range states {
+			n := 0
+			for _, g := range all {
+				if g.State == st {
+					q.Items = append(q.Items, g)
+					n++
+				}
+			}
+			if n > 0 || def.States != nil {
+				q.Counts = append(q.Counts, stateCount{st, n})
+			}
+		}
+		d.Queues = append(d.Queues, q)
+	}
+	return s.render(c, fiber.StatusOK, "home", "Beranda", d)
+}
+
+// actionForm is what the person typed into the action form, with the
+// messages of a refused action.
+type actionForm struct {
+	Comment        string
+	ApprovedAmount string
+	Errors         formErrors
+}
+
+// grantData is the data of templates/grant.html.
+type grantData struct {
+	G         grants.View
+	Expenses  []workflow.Expense
+	Ledger    []workflow.LedgerEntry
+	Events    []workflow.Event
+	Actions   []workflow.Action // what the person may do here now, as buttons
+	Recommend bool              // the form asks for the approved amount
+	Form      actionForm
+}
+
+// pageActions are the actions the grant page offers as buttons: every
+// workflow action but the disbursement, which needs the transfer's details
+// and has a form of its own (a later page).
+func pageActions(allowed []workflow.Action) []workflow.Action {
+	var out []workflow.Action
+	for _, a := range allowed {
+		if a != workflow.Disburse {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// loadGrant reads everything the grant page shows, each part through the
+// same service reads the API uses.
+func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
+	ctx, a := c.UserContext(), actor(c)
+	var d grantData
+	var err error
+	if d.G, err = s.svc.Grant(ctx, a, id); err != nil {
+		return d, err
+	}
+	if d.Expenses, err = s.svc.Expenses(ctx, a, id); err != nil {
+		return d, err
+	}
+	if _, d.Ledger, err = s.svc.Ledger(ctx, a, id); err != nil {
+		return d, err
+	}
+	if d.Events, err = s.svc.Events(ctx, a, id); err != nil {
+		return d, err
+	}
+	d.Actions = pageActions(d.G.AllowedActions)
+	d.Recommend = slices.Contains(d.Actions, workflow.Recommend)
+	return d, nil
+}
+
+func (s *Server) grantPage(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.loadGrant(c, id)
+	if err != nil {
+		return err
+	}
+	if d.Recommend {
+		d.Form.ApprovedAmount = strings.TrimPrefix(money.Format(d.G.AmountRequested), "Rp ")
+	}
+	return s.render(c, fiber.StatusOK, "grant", "Hibah "+d.G.Number, d)
+}
+
+// actPost takes the action of the pressed button. A refused action
+// re-renders the page with the messages beside their fields and what was
+// typed kept; success answers 303 back to the grant.
+func (s *Server) actPost(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	form := actionForm{Comment: strings.TrimSpace(c.FormValue("comment")), ApprovedAmount: strings.TrimSpace(c.FormValue("approved_amount"))}
+	action := workflow.Action(c.FormValue("action"))
+	in := grants.ActInput{Comment: form.Comment, ExpectedState: workflow.State(c.FormValue("expected_state"))}
+	status := 0
+	switch {
+	case !action.Valid() || action == workflow.Disburse:
+		form.Errors.Form = append(form.Errors.Form, "Tindakan tidak dikenal. Pilih salah satu tombol tindakan.")
+		status = fiber.StatusUnprocessableEntity
+	case !in.ExpectedState.Valid():
+		in.ExpectedState = "" // the page always sends it; a hand-made post without it acts on the current state
+	}
+	if status == 0 && action == workflow.Recommend {
+		amt, perr := money.Parse(form.ApprovedAmount)
+		if perr != nil {
+			form.Errors.field("approved_amount", sentence(perr.Error())+".")
+			status = fiber.StatusUnprocessableEntity
+		}
+		in.ApprovedAmount = amt
+	}
+	if status == 0 {
+		_, err = s.svc.Act(c.UserContext(), actor(c), id, action, in)
+		if err == nil {
+			return c.Redirect("/hibah/"+c.Params("id"), fiber.StatusSeeOther)
+		}
+		if status = form.Errors.from(err, "comment", "approved_amount"); status == 0 {
+			return err
+		}
+	}
+	d, err := s.loadGrant(c, id)
+	if err != nil {
+		return err
+	}
+	d.Form = form
+	return s.render(c, status, "grant", "Hibah "+d.G.Number, d)
+}
