@@ -31,6 +31,7 @@ func (s *Server) routes(api fiber.Router) {
 	api.Post("/grants/:id/actions/:action", s.act)
 	api.Get("/grants/:id/events", s.events)
 	s.moneyRoutes(api)
+	s.monitoringRoutes(api)
 }
 
 // actor returns the signed-in person set by authenticate.
