@@ -233,7 +233,9 @@ func endOn(from workflow.Date, days int) workflow.Date {
 	return d
 }
 
-func addMonths(d workflow.Date, n int) workflow.Date { return workflow.DateOf(d.Time().AddDate(0, n, 0)) }
+func addMonths(d workflow.Date, n int) workflow.Date {
+	return workflow.DateOf(d.Time().AddDate(0, n, 0))
+}
 
 func wantCode(t *testing.T, what string, err error, code workflow.Code) {
 	t.Helper()
