@@ -239,6 +239,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	printMemory(out, rows)
 	fmt.Fprintln(out)
 	printNotes(out, b, rows, events)
+	monitorBench(ctx, cfg, out, log)
 	fmt.Fprintf(log, "total %.0f s\n", time.Since(t0).Seconds())
 	return nil
 }
