@@ -13,11 +13,13 @@ CREATE TABLE meetings (
     attendees_count int    NOT NULL CHECK (attendees_count > 0),
     notes           text   NOT NULL DEFAULT '' CHECK (length(notes) <= 2000),
     photo_id        bigint REFERENCES evidence (id),
-    supersedes      bigint UNIQUE REFERENCES meetings (id),
+    supersedes      bigint REFERENCES meetings (id),
     created_by      bigint NOT NULL REFERENCES users (id),
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX meetings_group_held ON meetings (group_id, held_on);
+-- Few rows are corrections: a partial index keeps the view's anti-join to them.
+CREATE UNIQUE INDEX meetings_supersedes ON meetings (supersedes) WHERE supersedes IS NOT NULL;
 
 -- +goose StatementBegin
 CREATE FUNCTION meetings_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -37,7 +39,7 @@ CREATE TRIGGER meetings_no_truncate BEFORE TRUNCATE ON meetings
 CREATE VIEW group_meetings (group_id, held_on) AS
     SELECT m.group_id, m.held_on
     FROM meetings m
-    WHERE NOT EXISTS (SELECT 1 FROM meetings c WHERE c.supersedes = m.id);
+    WHERE NOT EXISTS (SELECT 1 FROM meetings c WHERE c.supersedes IS NOT NULL AND c.supersedes = m.id);
 
 -- The status the latest scan stored, one row per monitored group.
 CREATE TABLE monitoring_status (

@@ -62,33 +62,51 @@ const fundingEnded = `
 	WHERE g.state IN ('funded', 'report_submitted', 'closed') AND x.ended_on <= CAST($1 AS date)`
 
 func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
-	// 1. Every monitored group's status as of CAST($1 AS date), set-based. A group is
-	// watched from its latest ended grant; silence counts from its last
-	// meeting or, when later, from the end of its funding.
+	// 1. One pass over the meetings: per ended grant, the group's last
+	// meeting by $1 and, for each cohort checkpoint (1, 3, 6, 12 months
+	// after the end), whether it met within the at-risk window before it.
+	const grants = `CREATE TEMP TABLE scan_grants ON COMMIT DROP AS
+	WITH k AS (
+		SELECT f.*, CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
+			CAST(f.ended_on + interval '6 months' AS date) AS c6, CAST(f.ended_on + interval '12 months' AS date) AS c12
+		FROM (` + fundingEnded + `) f
+	), a AS (
+		SELECT k.grant_id, max(m.held_on) AS last_on,
+			bool_or(m.held_on > k.c1 - k.at_risk_after_days AND m.held_on <= k.c1) AS met1,
+			bool_or(m.held_on > k.c3 - k.at_risk_after_days AND m.held_on <= k.c3) AS met3,
+			bool_or(m.held_on > k.c6 - k.at_risk_after_days AND m.held_on <= k.c6) AS met6,
+			bool_or(m.held_on > k.c12 - k.at_risk_after_days AND m.held_on <= k.c12) AS met12
+		FROM group_meetings m JOIN k ON k.group_id = m.group_id
+		WHERE m.held_on <= CAST($1 AS date)
+		GROUP BY k.grant_id
+	)
+	SELECT k.*, a.last_on, COALESCE(a.met1, false) AS met1, COALESCE(a.met3, false) AS met3,
+		COALESCE(a.met6, false) AS met6, COALESCE(a.met12, false) AS met12
+	FROM k LEFT JOIN a ON a.grant_id = k.grant_id`
+	if _, err := tx.x.ExecContext(ctx, grants, asOf); err != nil {
+		return err
+	}
+	// 2. Every monitored group's status as of $1, from its latest ended
+	// grant. Silence counts from its last meeting or, when later, from the
+	// end of its funding.
 	const now = `CREATE TEMP TABLE scan_now ON COMMIT DROP AS
-	WITH ended AS (
-		SELECT DISTINCT ON (group_id) * FROM (` + fundingEnded + `) f ORDER BY group_id, ended_on DESC, grant_id DESC
-	), last AS (
-		SELECT m.group_id, max(m.held_on) AS last_on
-		FROM group_meetings m WHERE m.held_on <= CAST($1 AS date) GROUP BY m.group_id
+	WITH e AS (
+		SELECT DISTINCT ON (group_id) * FROM scan_grants ORDER BY group_id, ended_on DESC, grant_id DESC
 	), computed AS (
-		SELECT e.group_id, e.program_id, e.ended_on, l.last_on, CAST($1 AS date) - r.ref AS days_silent,
+		SELECT e.group_id, e.program_id, e.ended_on, e.last_on, CAST($1 AS date) - r.ref AS days_silent,
 			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN 'dormant'
 			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN 'at_risk' ELSE 'active' END AS status,
 			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN r.ref + e.dormant_after_days
 			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
-		FROM ended e
-		LEFT JOIN last l ON l.group_id = e.group_id
-		CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, l.last_on) AS ref) r
+		FROM e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_on) AS ref) r
 	)
-	SELECT c.*, h.status AS open_status, h.since AS open_since,
-		GREATEST(c.since, h.since) AS eff_since
+	SELECT c.*, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
 	FROM computed c LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
 	if _, err := tx.x.ExecContext(ctx, now, asOf); err != nil {
 		return err
 	}
-	// 2. History: close the open row of every group whose status changed
-	// (or that is no longer monitored as of CAST($1 AS date)), then open the new ones.
+	// 3. History: close the open row of every group whose status changed
+	// (or that is no longer monitored as of $1), then open the new ones.
 	const closeChanged = `UPDATE monitoring_history h SET until = n.eff_since
 		FROM scan_now n WHERE h.group_id = n.group_id AND h.until IS NULL AND h.status <> n.status`
 	if _, err := tx.x.ExecContext(ctx, closeChanged); err != nil {
@@ -107,23 +125,30 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	}
 	changed, _ := r.RowsAffected()
 	res.Changed = int(changed)
-	// 3. The stored status of the latest scan; rows that would not change are not written.
+	// 4. The stored status of the latest scan. A join-update of the rows
+	// that differ and an insert of the missing ones: rows that would not
+	// change are not written (and cost no per-row conflict check).
 	const gone = `DELETE FROM monitoring_status s WHERE NOT EXISTS (SELECT 1 FROM scan_now n WHERE n.group_id = s.group_id)`
 	if _, err := tx.x.ExecContext(ctx, gone); err != nil {
 		return err
 	}
-	const upsert = `INSERT INTO monitoring_status AS s (group_id, program_id, status, since, funding_ended_on,
+	const update = `UPDATE monitoring_status s SET program_id = n.program_id, status = n.status,
+			since = CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, days_silent = n.days_silent,
+			scanned_on = CAST($1 AS date), scanned_at = $2
+		FROM scan_now n
+		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
+			IS DISTINCT FROM (n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
+	if _, err := tx.x.ExecContext(ctx, update, asOf, tx.now); err != nil {
+		return err
+	}
+	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, funding_ended_on,
 			last_meeting_on, days_silent, scanned_on, scanned_at)
-		SELECT group_id, program_id, status, CASE WHEN open_status = status THEN open_since ELSE eff_since END,
-			ended_on, last_on, days_silent, CAST($1 AS date), $2
-		FROM scan_now
-		ON CONFLICT (group_id) DO UPDATE SET program_id = EXCLUDED.program_id, status = EXCLUDED.status,
-			since = EXCLUDED.since, funding_ended_on = EXCLUDED.funding_ended_on, last_meeting_on = EXCLUDED.last_meeting_on,
-			days_silent = EXCLUDED.days_silent, scanned_on = EXCLUDED.scanned_on, scanned_at = EXCLUDED.scanned_at
-		WHERE (s.program_id, s.status, s.since, s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
-			IS DISTINCT FROM (EXCLUDED.program_id, EXCLUDED.status, EXCLUDED.since, EXCLUDED.funding_ended_on,
-			EXCLUDED.last_meeting_on, EXCLUDED.days_silent, EXCLUDED.scanned_on)`
-	if _, err := tx.x.ExecContext(ctx, upsert, asOf, tx.now); err != nil {
+		SELECT n.group_id, n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
+		FROM scan_now n WHERE NOT EXISTS (SELECT 1 FROM monitoring_status s WHERE s.group_id = n.group_id)`
+	if _, err := tx.x.ExecContext(ctx, insert, asOf, tx.now); err != nil {
 		return err
 	}
 	const counts = `SELECT count(*), count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status = 'at_risk'),
@@ -138,21 +163,17 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 }
 
 // cohorts stores, per programme, kind and region, how many grants had
-// passed 1, 3, 6 and 12 months since their funding ended by CAST($1 AS date), and how
-// many of those groups were active on that day (a meeting within the
-// programme's at-risk window before it, the funding end counting as one).
+// passed 1, 3, 6 and 12 months since their funding ended by $1, and how
+// many of those groups were active on that day: a meeting within the
+// programme's at-risk window before it, the funding end counting as one.
 func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
-	SELECT f.program_id, g.kind, g.province, g.regency, n.months,
-		count(*) AS eligible,
-		count(*) FILTER (WHERE k.day - f.ended_on < f.at_risk_after_days OR EXISTS (
-			SELECT 1 FROM group_meetings m WHERE m.group_id = f.group_id
-			AND m.held_on <= k.day AND m.held_on > k.day - f.at_risk_after_days)) AS active
-	FROM (` + fundingEnded + `) f
+	SELECT f.program_id, g.kind, g.province, g.regency, n.months, count(*) AS eligible,
+		count(*) FILTER (WHERE n.met OR n.day - f.ended_on < f.at_risk_after_days) AS active
+	FROM scan_grants f
 	JOIN groups g ON g.id = f.group_id
-	CROSS JOIN (VALUES (1), (3), (6), (12)) n (months)
-	CROSS JOIN LATERAL (SELECT CAST(f.ended_on + make_interval(months => n.months) AS date) AS day) k
-	WHERE k.day <= CAST($1 AS date)
+	CROSS JOIN LATERAL (VALUES (1, f.c1, f.met1), (3, f.c3, f.met3), (6, f.c6, f.met6), (12, f.c12, f.met12)) n (months, day, met)
+	WHERE n.day <= CAST($1 AS date)
 	GROUP BY f.program_id, g.kind, g.province, g.regency, n.months`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
 		return err
