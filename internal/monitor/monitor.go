@@ -3,6 +3,31 @@
 // lists, the cohort survival figures, and the reminders with their e-mail
 // outbox. Every statement lives in internal/postgres; this package decides
 // who may do what and when.
+//
+// Decisions where SPEC §7 is silent:
+//   - Funding ends on the day a grant closed (Jakarta), else on its
+//     programme's activity_ends_on once passed; only grants that were funded
+//     (funded, report_submitted, closed) count. A group is watched from its
+//     latest ended grant, with that programme's thresholds.
+//   - Silence counts from the last meeting (group_meetings, by the as-of
+//     day) or from the funding end when that is later: the end starts the
+//     clock, so no group is flagged on the day its funding ends. Status
+//     since is the day the status began by that rule (the meeting, or the
+//     day a threshold was crossed).
+//   - Cohorts count a grant at N months once ended_on + N months ≤ the scan
+//     day; it is active there when it met within the at-risk window before
+//     that day (with the default 45 days every group is active at 1 month).
+//   - History rows record what the scans saw; a scan as of an earlier day
+//     closes and opens rows as that day dictates, it never rewrites old ones.
+//   - Reminders: the LPJ ones go while the grant is funded (not yet
+//     reported), one per window the scan day falls in (due in ≤ 14 days, due
+//     today, overdue); at_risk and dormant ones once per episode (the key
+//     carries the status since); dormant goes to verifiers whose province
+//     (and regency, when they have one) is the group's — unscoped verifiers
+//     would be told about every group of the country. A person added later
+//     is told about a current episode at the next scan.
+//   - A meeting row is its own audit record: append-only (a trigger refuses
+//     UPDATE and DELETE), with who and when; a correction is a new row.
 package monitor
 
 import (
