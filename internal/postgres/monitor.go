@@ -62,28 +62,26 @@ const fundingEnded = `
 	WHERE g.state IN ('funded', 'report_submitted', 'closed') AND x.ended_on <= CAST($1 AS date)`
 
 func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
-	// 1. One pass over the meetings: per ended grant, the group's last
-	// meeting by $1 and, for each cohort checkpoint (1, 3, 6, 12 months
-	// after the end), whether it met within the at-risk window before it.
+	// 1. The ended grants with their cohort checkpoints (1, 3, 6, 12 months
+	// after the end), and every group's last meeting by $1: the same
+	// aggregate as max(held_on) per group, which PostgreSQL runs in parallel.
+	// Large sorts and hashes stay in memory (the scan runs once an hour).
+	if _, err := tx.x.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
 	const grants = `CREATE TEMP TABLE scan_grants ON COMMIT DROP AS
-	WITH k AS (
 		SELECT f.*, CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
 			CAST(f.ended_on + interval '6 months' AS date) AS c6, CAST(f.ended_on + interval '12 months' AS date) AS c12
-		FROM (` + fundingEnded + `) f
-	), a AS (
-		SELECT k.grant_id, max(m.held_on) AS last_on,
-			bool_or(m.held_on > k.c1 - k.at_risk_after_days AND m.held_on <= k.c1) AS met1,
-			bool_or(m.held_on > k.c3 - k.at_risk_after_days AND m.held_on <= k.c3) AS met3,
-			bool_or(m.held_on > k.c6 - k.at_risk_after_days AND m.held_on <= k.c6) AS met6,
-			bool_or(m.held_on > k.c12 - k.at_risk_after_days AND m.held_on <= k.c12) AS met12
-		FROM group_meetings m JOIN k ON k.group_id = m.group_id
-		WHERE m.held_on <= CAST($1 AS date)
-		GROUP BY k.grant_id
-	)
-	SELECT k.*, a.last_on, COALESCE(a.met1, false) AS met1, COALESCE(a.met3, false) AS met3,
-		COALESCE(a.met6, false) AS met6, COALESCE(a.met12, false) AS met12
-	FROM k LEFT JOIN a ON a.grant_id = k.grant_id`
+		FROM (` + fundingEnded + `) f`
 	if _, err := tx.x.ExecContext(ctx, grants, asOf); err != nil {
+		return err
+	}
+	const last = `CREATE TEMP TABLE scan_last ON COMMIT DROP AS
+		SELECT group_id, max(held_on) AS last_on FROM group_meetings WHERE held_on <= CAST($1 AS date) GROUP BY group_id`
+	if _, err := tx.x.ExecContext(ctx, last, asOf); err != nil {
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_grants, scan_last`); err != nil {
 		return err
 	}
 	// 2. Every monitored group's status as of $1, from its latest ended
@@ -91,7 +89,8 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	// end of its funding.
 	const now = `CREATE TEMP TABLE scan_now ON COMMIT DROP AS
 	WITH e AS (
-		SELECT DISTINCT ON (group_id) * FROM scan_grants ORDER BY group_id, ended_on DESC, grant_id DESC
+		SELECT DISTINCT ON (f.group_id) f.*, l.last_on FROM scan_grants f LEFT JOIN scan_last l ON l.group_id = f.group_id
+		ORDER BY f.group_id, f.ended_on DESC, f.grant_id DESC
 	), computed AS (
 		SELECT e.group_id, e.program_id, e.ended_on, e.last_on, CAST($1 AS date) - r.ref AS days_silent,
 			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN 'dormant'
@@ -167,12 +166,27 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 // many of those groups were active on that day: a meeting within the
 // programme's at-risk window before it, the funding end counting as one.
 func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
+	// Per ended grant whose first checkpoint has passed: did the group meet
+	// within the at-risk window before each checkpoint?
+	const flags = `CREATE TEMP TABLE scan_flags ON COMMIT DROP AS
+		SELECT k.grant_id,
+			bool_or(m.held_on > k.c1 - k.at_risk_after_days AND m.held_on <= k.c1) AS met1,
+			bool_or(m.held_on > k.c3 - k.at_risk_after_days AND m.held_on <= k.c3) AS met3,
+			bool_or(m.held_on > k.c6 - k.at_risk_after_days AND m.held_on <= k.c6) AS met6,
+			bool_or(m.held_on > k.c12 - k.at_risk_after_days AND m.held_on <= k.c12) AS met12
+		FROM group_meetings m JOIN scan_grants k ON k.group_id = m.group_id
+		WHERE k.c1 <= CAST($1 AS date) AND m.held_on <= LEAST(k.c12, CAST($1 AS date)) AND m.held_on > k.c1 - k.at_risk_after_days
+		GROUP BY k.grant_id`
+	if _, err := tx.x.ExecContext(ctx, flags, asOf); err != nil {
+		return err
+	}
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
 	SELECT f.program_id, g.kind, g.province, g.regency, n.months, count(*) AS eligible,
-		count(*) FILTER (WHERE n.met OR n.day - f.ended_on < f.at_risk_after_days) AS active
+		count(*) FILTER (WHERE COALESCE(n.met, false) OR n.day - f.ended_on < f.at_risk_after_days) AS active
 	FROM scan_grants f
 	JOIN groups g ON g.id = f.group_id
-	CROSS JOIN LATERAL (VALUES (1, f.c1, f.met1), (3, f.c3, f.met3), (6, f.c6, f.met6), (12, f.c12, f.met12)) n (months, day, met)
+	LEFT JOIN scan_flags x ON x.grant_id = f.grant_id
+	CROSS JOIN LATERAL (VALUES (1, f.c1, x.met1), (3, f.c3, x.met3), (6, f.c6, x.met6), (12, f.c12, x.met12)) n (months, day, met)
 	WHERE n.day <= CAST($1 AS date)
 	GROUP BY f.program_id, g.kind, g.province, g.regency, n.months`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
