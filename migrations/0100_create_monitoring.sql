@@ -50,13 +50,19 @@ CREATE TABLE monitoring_status (
     program_id       bigint NOT NULL,
     status           text   NOT NULL CHECK (status IN ('active', 'at_risk', 'dormant')),
     since            date   NOT NULL,
+    -- the group's kind and region, copied so that filters, counts and the
+    -- summary read this table alone
+    kind             text   NOT NULL,
+    province         text   NOT NULL,
+    regency          text   NOT NULL,
     funding_ended_on date   NOT NULL,
     last_meeting_on  date,
     days_silent      int    NOT NULL CHECK (days_silent >= 0),
     scanned_on       date   NOT NULL,
     scanned_at       timestamptz NOT NULL
 );
-CREATE INDEX monitoring_status_status ON monitoring_status (status);
+CREATE INDEX monitoring_status_silent ON monitoring_status (days_silent DESC, group_id);
+CREATE INDEX monitoring_status_region ON monitoring_status (province, regency);
 
 -- Status changes as the scans saw them: [since, until), until NULL while open.
 CREATE TABLE monitoring_history (

@@ -99,9 +99,15 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
 		FROM e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_on) AS ref) r
 	)
-	SELECT c.*, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
-	FROM computed c LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
+	SELECT c.*, g.kind, g.province, g.regency, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
+	FROM computed c JOIN groups g ON g.id = c.group_id
+	LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
 	if _, err := tx.x.ExecContext(ctx, now, asOf); err != nil {
+		return err
+	}
+	// Temporary tables have no statistics until analysed: without them the
+	// joins below would be planned as nested loops over 50 000 × 50 000 rows.
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_now`); err != nil {
 		return err
 	}
 	// 3. History: close the open row of every group whose status changed
@@ -133,19 +139,21 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	}
 	const update = `UPDATE monitoring_status s SET program_id = n.program_id, status = n.status,
 			since = CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			kind = n.kind, province = n.province, regency = n.regency,
 			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, days_silent = n.days_silent,
 			scanned_on = CAST($1 AS date), scanned_at = $2
 		FROM scan_now n
-		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
+		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.kind, s.province, s.regency,
+			s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
 			IS DISTINCT FROM (n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
+			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
 	if _, err := tx.x.ExecContext(ctx, update, asOf, tx.now); err != nil {
 		return err
 	}
-	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, funding_ended_on,
+	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, kind, province, regency, funding_ended_on,
 			last_meeting_on, days_silent, scanned_on, scanned_at)
 		SELECT n.group_id, n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
+			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
 		FROM scan_now n WHERE NOT EXISTS (SELECT 1 FROM monitoring_status s WHERE s.group_id = n.group_id)`
 	if _, err := tx.x.ExecContext(ctx, insert, asOf, tx.now); err != nil {
 		return err
@@ -180,6 +188,9 @@ func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 	if _, err := tx.x.ExecContext(ctx, flags, asOf); err != nil {
 		return err
 	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_flags`); err != nil {
+		return err
+	}
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
 	SELECT f.program_id, g.kind, g.province, g.regency, n.months, count(*) AS eligible,
 		count(*) FILTER (WHERE COALESCE(n.met, false) OR n.day - f.ended_on < f.at_risk_after_days) AS active
@@ -190,6 +201,9 @@ func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 	WHERE n.day <= CAST($1 AS date)
 	GROUP BY f.program_id, g.kind, g.province, g.regency, n.months`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_cohorts`); err != nil {
 		return err
 	}
 	const gone = `DELETE FROM monitoring_cohorts c WHERE NOT EXISTS (SELECT 1 FROM scan_cohorts n
@@ -290,19 +304,21 @@ type MonitorRow struct {
 // MonitorRows returns one page of the latest scan's rows matching f, most
 // silent first, and the number of rows matching f.
 func (q q) MonitorRows(ctx context.Context, f MonitorFilter) ([]MonitorRow, int, error) {
-	const where = ` FROM monitoring_status s JOIN groups g ON g.id = s.group_id
-		WHERE ($1 = '' OR g.province = $1) AND ($2 = '' OR g.regency = $2) AND ($3 = 0 OR g.id = $3)
-		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR g.province = $5) AND ($6 = '' OR g.regency = $6) AND ($7 = '' OR g.kind = $7)`
+	const where = ` FROM monitoring_status s
+		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
+		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR s.province = $5) AND ($6 = '' OR s.regency = $6) AND ($7 = '' OR s.kind = $7)`
 	args := []any{f.Scope.Province, f.Scope.Regency, f.Scope.GroupID, f.Status, f.Province, f.Regency, f.Kind}
 	var total int
 	if err := q.x.GetContext(ctx, &total, `SELECT count(*)`+where, args...); err != nil {
 		return nil, 0, mapErr(err)
 	}
-	const cols = `SELECT s.group_id, g.name AS group_name, g.kind, g.province, g.regency, s.program_id, s.funding_ended_on,
-		s.last_meeting_on, s.days_silent, s.status, s.since AS status_since, s.scanned_on`
+	// The page first (the index on days_silent serves it), then the names of its groups.
+	const cols = `SELECT p.group_id, g.name AS group_name, p.kind, p.province, p.regency, p.program_id, p.funding_ended_on,
+		p.last_meeting_on, p.days_silent, p.status, p.since AS status_since, p.scanned_on
+		FROM (SELECT s.*`
 	out := []MonitorRow{}
-	err := q.x.SelectContext(ctx, &out, cols+where+` ORDER BY s.days_silent DESC, s.group_id LIMIT $8 OFFSET $9`,
-		append(args, f.Limit, f.Offset)...)
+	err := q.x.SelectContext(ctx, &out, cols+where+` ORDER BY s.days_silent DESC, s.group_id LIMIT $8 OFFSET $9) p
+		JOIN groups g ON g.id = p.group_id ORDER BY p.days_silent DESC, p.group_id`, append(args, f.Limit, f.Offset)...)
 	return out, total, mapErr(err)
 }
 
@@ -316,9 +332,9 @@ type SummaryCount struct {
 // MonitorSummary returns the latest scan's counts in scope by status ×
 // province and by status × kind.
 func (q q) MonitorSummary(ctx context.Context, s Scope) (byProvince, byKind []SummaryCount, err error) {
-	const query = `SELECT s.status, CASE WHEN $4 THEN g.province ELSE g.kind END AS key, count(*) AS count
-		FROM monitoring_status s JOIN groups g ON g.id = s.group_id
-		WHERE ($1 = '' OR g.province = $1) AND ($2 = '' OR g.regency = $2) AND ($3 = 0 OR g.id = $3)
+	const query = `SELECT s.status, CASE WHEN $4 THEN s.province ELSE s.kind END AS key, count(*) AS count
+		FROM monitoring_status s
+		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
 		GROUP BY 1, 2 ORDER BY 2, 1`
 	byProvince, byKind = []SummaryCount{}, []SummaryCount{}
 	if err := q.x.SelectContext(ctx, &byProvince, query, s.Province, s.Regency, s.GroupID, true); err != nil {
