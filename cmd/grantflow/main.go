@@ -34,6 +34,8 @@ usage:
   grantflow demo                  seed a demo on an empty database; print the demo logins
   grantflow user add --email E --name N --role R [--role R2] [--group ID] [--province P] [--regency R] [--password PW]
                                   (without --password the password is read from standard input)
+  grantflow monitor [--as-of YYYY-MM-DD]
+                                  compute and store every funded group's status as of that day (default today)
   grantflow audit verify          recompute every grant's event hash chain
   grantflow gc [--grace 1h]       delete stored files that no database row points to
 
@@ -81,6 +83,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 			return errors.New("usage: grantflow user add --email E --name N --role R [--role R2] [--group ID] [--province P] [--regency R]")
 		}
 		return userAdd(ctx, cfg, args[2:], stdin, stdout)
+	case "monitor":
+		return monitorCmd(ctx, cfg, args[1:], stdout)
 	case "audit":
 		if len(args) < 2 || args[1] != "verify" {
 			return errors.New("usage: grantflow audit verify")
@@ -160,7 +164,12 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer closeFn()
-	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain})
+	mon, stopMonitoring, err := startMonitoring(ctx, cfg, svc.DB(), log) // hourly scan and e-mail outbox, stopped on return
+	if err != nil {
+		return err
+	}
+	defer stopMonitoring()
+	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain, Monitor: mon})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	go func() {

@@ -23,6 +23,7 @@ type Config struct {
 	SessionMax     time.Duration // GRANTFLOW_SESSION_MAX: a session expires this long after login
 	TrustedProxies []string      // GRANTFLOW_TRUSTED_PROXIES: comma-separated; empty = trust none
 	ShutdownDrain  time.Duration // GRANTFLOW_SHUTDOWN_DRAIN: /readyz says 503 this long before the listener closes
+	SMTPURL        string        // GRANTFLOW_SMTP_URL: smtp://host:port[?from=addr]; empty = reminders in the app only
 
 	// S3-compatible evidence store; used instead of DataDir when S3Endpoint is set.
 	S3Endpoint  string // GRANTFLOW_S3_ENDPOINT (host:port)
@@ -67,6 +68,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionIdle:    dur("GRANTFLOW_SESSION_IDLE", 2*time.Hour),
 		SessionMax:     dur("GRANTFLOW_SESSION_MAX", 12*time.Hour),
 		ShutdownDrain:  dur("GRANTFLOW_SHUTDOWN_DRAIN", 2*time.Second),
+		SMTPURL:        str("GRANTFLOW_SMTP_URL", ""),
 		S3Endpoint:     str("GRANTFLOW_S3_ENDPOINT", ""),
 		S3Bucket:       str("GRANTFLOW_S3_BUCKET", "grantflow"),
 		S3Region:       str("GRANTFLOW_S3_REGION", "us-east-1"),
@@ -100,6 +102,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	} else {
 		c.PublicURL = "http://" + c.Addr
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
+			errs = append(errs, errors.New("GRANTFLOW_SMTP_URL: not an smtp://host:port URL"))
+		}
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		errs = append(errs, errors.New("GRANTFLOW_S3_ACCESS_KEY and GRANTFLOW_S3_SECRET_KEY are required with GRANTFLOW_S3_ENDPOINT"))

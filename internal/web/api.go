@@ -32,6 +32,7 @@ func (s *Server) routes(api fiber.Router) {
 	api.Get("/grants/:id/events", s.events)
 	s.moneyRoutes(api)
 	s.regionRoutes(api)
+	s.monitoringRoutes(api)
 }
 
 // actor returns the signed-in person set by authenticate.

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"grantflow/internal/grants"
+	"grantflow/internal/monitor"
 	"grantflow/workflow"
 )
 
@@ -35,12 +36,14 @@ type Options struct {
 	// ShutdownDrain is how long /readyz answers 503 before the listener
 	// closes, so that a load balancer stops sending before connections are refused.
 	ShutdownDrain time.Duration
+	Monitor       *monitor.Service // monitoring and reminders; default: one on the grants service's database
 }
 
 // Server is the HTTP application.
 type Server struct {
 	app      *fiber.App
 	svc      *grants.Service
+	mon      *monitor.Service
 	log      *slog.Logger
 	timeout  time.Duration
 	drain    time.Duration
@@ -55,7 +58,7 @@ const MaxBody = 12 << 20
 
 // New builds the app with every route.
 func New(svc *grants.Service, o Options) *Server {
-	s := &Server{svc: svc, log: o.Logger, timeout: o.RequestTimeout, drain: o.ShutdownDrain}
+	s := &Server{svc: svc, mon: o.Monitor, log: o.Logger, timeout: o.RequestTimeout, drain: o.ShutdownDrain}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,0 +1,344 @@
+// Package monitor keeps watching groups after their funding (SPEC §7): the
+// meeting log, the dormancy scan and its hourly schedule, the monitoring
+// lists, the cohort survival figures, and the reminders with their e-mail
+// outbox. Every statement lives in internal/postgres; this package decides
+// who may do what and when.
+//
+// Decisions where SPEC §7 is silent:
+//   - Funding ends on the day a grant closed (Jakarta), else on its
+//     programme's activity_ends_on once passed; only grants that were funded
+//     (funded, report_submitted, closed) count. A group is watched from its
+//     latest ended grant, with that programme's thresholds.
+//   - Silence counts from the last meeting (group_meetings, by the as-of
+//     day) or from the funding end when that is later: the end starts the
+//     clock, so no group is flagged on the day its funding ends. Status
+//     since is the day the status began by that rule (the meeting, or the
+//     day a threshold was crossed).
+//   - Cohorts count a grant at N months once ended_on + N months ≤ the scan
+//     day; it is active there when it met within the at-risk window before
+//     that day (with the default 45 days every group is active at 1 month).
+//   - History rows record what the scans saw; a scan as of an earlier day
+//     closes and opens rows as that day dictates, it never rewrites old ones.
+//   - Reminders: the LPJ ones go while the grant is funded (not yet
+//     reported), one per window the scan day falls in (due in ≤ 14 days, due
+//     today, overdue); at_risk and dormant ones once per episode (the key
+//     carries the status since); dormant goes to verifiers whose province
+//     (and regency, when they have one) is the group's — unscoped verifiers
+//     would be told about every group of the country. A person added later
+//     is told about a current episode at the next scan.
+//   - A meeting row is its own audit record: append-only (a trigger refuses
+//     UPDATE and DELETE), with who and when; a correction is a new row.
+package monitor
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"grantflow/internal/postgres"
+	"grantflow/workflow"
+)
+
+// Options tune a Service; zero fields take the defaults.
+type Options struct {
+	Now    func() time.Time // default time.Now; tests move the clock
+	Logger *slog.Logger     // default: discard
+	// Mail queues an e-mail beside every new reminder (GRANTFLOW_SMTP_URL set).
+	Mail bool
+}
+
+// Service carries out the monitoring use cases against the database.
+type Service struct {
+	db   *postgres.DB
+	now  func() time.Time
+	log  *slog.Logger
+	mail bool
+}
+
+// New returns a Service on db.
+func New(db *postgres.DB, o Options) *Service {
+	s := &Service{db: db, now: o.Now, log: o.Logger, mail: o.Mail}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+var jakarta = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
+		return loc
+	}
+	return time.FixedZone("WIB", 7*3600)
+}()
+
+// Today returns the service clock's calendar day in Jakarta, where the
+// programme runs.
+func (s *Service) Today() workflow.Date { return workflow.DateOf(s.now().In(jakarta)) }
+
+// MeetingInput is a meeting as a chair or treasurer logs it. Supersedes,
+// when set, names the meeting row this one corrects.
+type MeetingInput struct {
+	HeldOn         workflow.Date `json:"held_on"`
+	Topic          string        `json:"topic"`
+	AttendeesCount int           `json:"attendees_count"`
+	Notes          string        `json:"notes"`
+	PhotoID        *int64        `json:"photo_id"`
+	Supersedes     *int64        `json:"supersedes"`
+}
+
+// LogMeeting appends a meeting (or a correction) to group groupID's log in
+// one transaction under the group's row lock. Only the group's chair or
+// treasurer may; a group the caller cannot see answers ENotFound, another
+// role EForbidden, and broken rules EUnprocessable with every reason.
+func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int64, in MeetingInput) (postgres.Meeting, error) {
+	var out postgres.Meeting
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, err := tx.LockMeetingGroup(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if !a.Sees(g.ID, g.Province, g.Regency) {
+			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
+		}
+		if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
+			return workflow.Errorf(workflow.EForbidden, "hanya ketua atau bendahara kelompok yang dapat mencatat pertemuan")
+		}
+		var p workflow.Problems
+		today := s.Today()
+		registered := workflow.DateOf(g.RegisteredAt.In(jakarta))
+		switch {
+		case in.HeldOn.IsZero():
+			p.Add("held_on", "tanggal pertemuan wajib diisi")
+		case in.HeldOn.After(today):
+			p.Add("held_on", "tanggal pertemuan tidak boleh di masa depan (hari ini %s)", today)
+		case in.HeldOn.Before(registered):
+			p.Add("held_on", "tanggal pertemuan tidak boleh sebelum kelompok terdaftar (%s)", registered)
+		}
+		topic := strings.TrimSpace(in.Topic)
+		if topic == "" {
+			p.Add("topic", "topik wajib diisi")
+		} else if utf8.RuneCountInString(topic) > 200 || !utf8.ValidString(topic) || strings.ContainsRune(topic, 0) {
+			p.Add("topic", "topik paling banyak 200 karakter teks biasa")
+		}
+		if in.AttendeesCount < 1 || in.AttendeesCount > g.Members {
+			p.Add("attendees_count", "jumlah hadir harus antara 1 dan %d (jumlah anggota)", g.Members)
+		}
+		notes := strings.TrimSpace(in.Notes)
+		if utf8.RuneCountInString(notes) > 2000 || !utf8.ValidString(notes) || strings.ContainsRune(notes, 0) {
+			p.Add("notes", "catatan paling banyak 2000 karakter teks biasa")
+		}
+		if in.PhotoID != nil {
+			ok, err := tx.GroupPhoto(ctx, groupID, *in.PhotoID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				p.Add("photo_id", "foto %d bukan foto JPEG/PNG milik kelompok ini", *in.PhotoID)
+			}
+		}
+		if err := p.Err("pertemuan tidak dapat dicatat"); err != nil {
+			return err
+		}
+		if in.Supersedes != nil {
+			if _, err := tx.CurrentMeeting(ctx, groupID, *in.Supersedes); err != nil {
+				return err
+			}
+		}
+		out, err = tx.InsertMeeting(ctx, postgres.Meeting{GroupID: groupID, HeldOn: in.HeldOn, Topic: topic,
+			AttendeesCount: in.AttendeesCount, Notes: notes, PhotoID: in.PhotoID, Supersedes: in.Supersedes, CreatedBy: a.UserID})
+		return err
+	})
+	return out, err
+}
+
+// Meetings returns group groupID's meeting log as it stands, newest first,
+// to anyone who sees the group; else ENotFound.
+func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64) ([]postgres.Meeting, error) {
+	var out []postgres.Meeting
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
+		g, err := tx.GroupHeader(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if !a.Sees(g.ID, g.Province, g.Regency) {
+			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
+		}
+		out, err = tx.Meetings(ctx, groupID)
+		return err
+	})
+	return out, err
+}
+
+// Scan computes and stores every monitored group's status as of asOf (the
+// zero Date: today), with history, cohorts and reminders. It waits for a
+// scan running elsewhere to finish.
+func (s *Service) Scan(ctx context.Context, asOf workflow.Date) (postgres.ScanResult, error) {
+	if asOf.IsZero() {
+		asOf = s.Today()
+	}
+	res, _, err := s.db.Scan(ctx, asOf, true, s.mail)
+	return res, err
+}
+
+// Run scans as of today at once and then every interval until ctx ends.
+// When another instance is scanning, this one skips that round: the lock
+// makes the scan happen once, not once per instance.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		res, ran, err := s.db.Scan(sctx, s.Today(), false, s.mail)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("monitoring scan", "error", err.Error())
+		case ran:
+			s.log.Info("monitoring scan", "as_of", res.AsOf.String(), "monitored", res.Monitored, "at_risk", res.AtRisk,
+				"dormant", res.Dormant, "changed", res.Changed, "notifications", res.Notifications)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// staff returns EForbidden unless a is admin or staff: chairs and
+// treasurers see their own group, not the monitoring of others.
+func staff(a workflow.Actor) error {
+	if a.IsStaff() {
+		return nil
+	}
+	return workflow.Errorf(workflow.EForbidden, "pemantauan hanya untuk petugas")
+}
+
+// scopeOf is the region a staff member sees; admins and unscoped staff see all.
+func scopeOf(a workflow.Actor) postgres.Scope {
+	if a.Has(workflow.RoleAdmin) {
+		return postgres.Scope{}
+	}
+	return postgres.Scope{Province: a.Province, Regency: a.Regency}
+}
+
+// Statuses are the monitoring statuses, mildest first.
+var Statuses = []string{"active", "at_risk", "dormant"}
+
+// ListFilter selects rows of GET /monitoring.
+type ListFilter struct {
+	Status, Province, Regency, Kind string
+	Limit, Offset                   int  // a page: Limit 1–1000 (default 50)
+	All                             bool // every matching row (exports); Limit and Offset ignored
+}
+
+// List returns one page of the latest scan's rows in a's scope matching f,
+// and how many match; EForbidden for non-staff, EUnprocessable for an
+// unknown status or kind.
+func (s *Service) List(ctx context.Context, a workflow.Actor, f ListFilter) ([]postgres.MonitorRow, int, error) {
+	if err := staff(a); err != nil {
+		return nil, 0, err
+	}
+	var p workflow.Problems
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		p.Add("status", "status tidak dikenal: gunakan active, at_risk atau dormant")
+	}
+	if f.Kind != "" && !slices.Contains(workflow.Kinds, workflow.Kind(f.Kind)) {
+		p.Add("kind", "jenis kelompok tidak dikenal")
+	}
+	if f.Limit < 0 || f.Limit > 1000 || f.Offset < 0 {
+		p.Add("limit", "limit 1–1000 dan offset ≥ 0")
+	}
+	if err := p.Err("parameter tidak valid"); err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case f.All:
+		f.Limit, f.Offset = 1<<31-1, 0
+	case f.Limit == 0:
+		f.Limit = 50
+	}
+	return s.db.MonitorRows(ctx, postgres.MonitorFilter{Scope: scopeOf(a), Status: f.Status, Province: f.Province,
+		Regency: f.Regency, Kind: f.Kind, Limit: f.Limit, Offset: f.Offset})
+}
+
+// Summary is GET /monitoring/summary.
+type Summary struct {
+	ByProvince []postgres.SummaryCount `json:"by_province"`
+	ByKind     []postgres.SummaryCount `json:"by_kind"`
+}
+
+// Summary returns the latest scan's counts in a's scope; EForbidden for non-staff.
+func (s *Service) Summary(ctx context.Context, a workflow.Actor) (Summary, error) {
+	if err := staff(a); err != nil {
+		return Summary{}, err
+	}
+	p, k, err := s.db.MonitorSummary(ctx, scopeOf(a))
+	return Summary{ByProvince: p, ByKind: k}, err
+}
+
+// Checkpoint is one point of a cohort's survival curve.
+type Checkpoint struct {
+	Months   int     `json:"months"`
+	Eligible int     `json:"eligible"` // grants whose funding ended at least Months ago
+	Active   int     `json:"active"`   // of those, groups active Months after the end
+	Share    float64 `json:"share"`    // Active / Eligible, 0 when none is eligible yet
+}
+
+// Cohort is the survival curve of one programme, kind and province.
+type Cohort struct {
+	ProgramID   int64        `json:"program_id"`
+	ProgramName string       `json:"program_name"`
+	Kind        string       `json:"kind"`
+	Province    string       `json:"province"`
+	Points      []Checkpoint `json:"points"`
+}
+
+// Cohorts returns the latest scan's survival curves in a's scope, each with
+// its four checkpoints (1, 3, 6, 12 months); EForbidden for non-staff.
+func (s *Service) Cohorts(ctx context.Context, a workflow.Actor) ([]Cohort, error) {
+	if err := staff(a); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Cohorts(ctx, scopeOf(a))
+	if err != nil {
+		return nil, err
+	}
+	out := []Cohort{}
+	for _, r := range rows {
+		if n := len(out); n == 0 || out[n-1].ProgramID != r.ProgramID || out[n-1].Kind != r.Kind || out[n-1].Province != r.Province {
+			out = append(out, Cohort{ProgramID: r.ProgramID, ProgramName: r.ProgramName, Kind: r.Kind, Province: r.Province,
+				Points: []Checkpoint{{Months: 1}, {Months: 3}, {Months: 6}, {Months: 12}}})
+		}
+		c := &out[len(out)-1]
+		for i := range c.Points {
+			if c.Points[i].Months == r.Months {
+				c.Points[i].Eligible, c.Points[i].Active = r.Eligible, r.Active
+				c.Points[i].Share = float64(r.Active) / float64(r.Eligible)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Notifications returns the caller's latest 200 reminders, newest first.
+func (s *Service) Notifications(ctx context.Context, a workflow.Actor) ([]postgres.Notification, error) {
+	return s.db.Notifications(ctx, a.UserID, 200)
+}
+
+// MarkRead marks the caller's reminder id read; another person's answers ENotFound.
+func (s *Service) MarkRead(ctx context.Context, a workflow.Actor, id int64) (postgres.Notification, error) {
+	var n postgres.Notification
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		var err error
+		n, err = tx.MarkRead(ctx, a.UserID, id)
+		return err
+	})
+	return n, err
+}

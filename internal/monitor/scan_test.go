@@ -1,0 +1,273 @@
+package monitor_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"grantflow/internal/grants"
+	"grantflow/internal/monitor"
+	"grantflow/internal/postgres"
+	"grantflow/internal/postgres/pgtest"
+	"grantflow/workflow"
+)
+
+type histRow struct {
+	Status string
+	Since  workflow.Date
+	Until  workflow.Date
+}
+
+func (f *fix) history(groupID int64) []histRow {
+	f.t.Helper()
+	rows, err := f.db.SQL().Query(`SELECT status, since, until FROM monitoring_history WHERE group_id = $1 ORDER BY since, id`, groupID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []histRow
+	for rows.Next() {
+		var h histRow
+		if err := rows.Scan(&h.Status, &h.Since, &h.Until); err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func (f *fix) status(groupID int64) (string, workflow.Date, int) {
+	f.t.Helper()
+	var st string
+	var since workflow.Date
+	var days int
+	err := f.db.SQL().QueryRow(`SELECT status, since, days_silent FROM monitoring_status WHERE group_id = $1`, groupID).Scan(&st, &since, &days)
+	if err != nil {
+		f.t.Fatalf("status of group %d: %v", groupID, err)
+	}
+	return st, since, days
+}
+
+// TestScanThresholds walks one funded group across the programme's
+// thresholds with the as-of date, checks the history and the reminders, the
+// clearing by a new meeting, idempotence, and that a group never funded and
+// one with no grant stay out.
+func TestScanThresholds(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E) // at risk after 45 days, dormant after 90; LPJ due E+30
+	g := f.funded(p, bandung)
+	scoped := f.user(grants.NewUser{Roles: []workflow.Role{workflow.RoleVerifier}, Province: "Jawa Barat"})
+	elsewhere := f.user(grants.NewUser{Roles: []workflow.Role{workflow.RoleVerifier}, Province: "Jawa Tengah"})
+	never := f.newGroup(bandung)
+	f.recommended(p, &never, workflow.KKG)
+	f.newGroup(bandung) // no grant at all
+
+	if res := f.scan(E.AddDays(-1)); res.Monitored != 0 {
+		t.Fatalf("before the activity end: %d monitored, want 0", res.Monitored)
+	}
+	steps := []struct {
+		day    workflow.Date
+		status string
+		since  workflow.Date
+		silent int
+	}{
+		{E, "active", E, 0},
+		{E.AddDays(44), "active", E, 44},
+		{E.AddDays(45), "at_risk", E.AddDays(45), 45},
+		{E.AddDays(89), "at_risk", E.AddDays(45), 89},
+		{E.AddDays(90), "dormant", E.AddDays(90), 90},
+	}
+	for _, s := range steps {
+		res := f.scan(s.day)
+		if res.Monitored != 1 {
+			t.Fatalf("as of %s: %d monitored, want 1 (never-funded groups stay out)", s.day, res.Monitored)
+		}
+		st, since, days := f.status(g.id)
+		if st != s.status || since != s.since || days != s.silent {
+			t.Fatalf("as of %s: %s since %s, %d days silent; want %s since %s, %d", s.day, st, since, days, s.status, s.since, s.silent)
+		}
+	}
+	want := []histRow{{"active", E, E.AddDays(45)}, {"at_risk", E.AddDays(45), E.AddDays(90)}, {"dormant", E.AddDays(90), workflow.Date{}}}
+	if got := f.history(g.id); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("history %+v, want %+v", got, want)
+	}
+
+	// Running it twice changes nothing.
+	before := f.count(`SELECT count(*) FROM monitoring_history`)
+	var scannedAt string
+	_ = f.db.SQL().QueryRow(`SELECT CAST(scanned_at AS text) FROM monitoring_status WHERE group_id = $1`, g.id).Scan(&scannedAt)
+	res := f.scan(E.AddDays(90))
+	var again string
+	_ = f.db.SQL().QueryRow(`SELECT CAST(scanned_at AS text) FROM monitoring_status WHERE group_id = $1`, g.id).Scan(&again)
+	if res.Changed != 0 || res.Notifications != 0 || f.count(`SELECT count(*) FROM monitoring_history`) != before || again != scannedAt {
+		t.Fatalf("second scan changed something: %+v, stored at %s then %s", res, scannedAt, again)
+	}
+
+	// A meeting clears the flag at the next scan.
+	f.meet(g, E.AddDays(100))
+	f.scan(E.AddDays(100))
+	if st, since, days := f.status(g.id); st != "active" || since != E.AddDays(100) || days != 0 {
+		t.Fatalf("after a meeting: %s since %s, %d days; want active since the meeting", st, since, days)
+	}
+	h := f.history(g.id)
+	if len(h) != 4 || h[2].Until != E.AddDays(100) || h[3] != (histRow{"active", E.AddDays(100), workflow.Date{}}) {
+		t.Fatalf("history after the meeting: %+v", h)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_status`); n != 1 {
+		t.Fatalf("%d groups stored, want only the funded one", n)
+	}
+
+	// Reminders: the chair once for at risk; the Jawa Barat verifier once for
+	// dormant, not the Jawa Tengah one; no LPJ reminder yet (scans skipped its window).
+	kinds := func(u workflow.Actor) map[string]int {
+		ns, err := f.mon.Notifications(ctxOf(t), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, n := range ns {
+			m[n.Kind]++
+		}
+		return m
+	}
+	if k := kinds(g.chair); k["at_risk"] != 1 || k["lpj_overdue"] != 1 {
+		t.Fatalf("chair's reminders %v, want one at_risk and one lpj_overdue", k)
+	}
+	if k := kinds(g.treasurer); k["at_risk"] != 0 || k["lpj_overdue"] != 1 {
+		t.Fatalf("treasurer's reminders %v, want only lpj_overdue", k)
+	}
+	if k := kinds(scoped); k["dormant"] != 1 {
+		t.Fatalf("scoped verifier's reminders %v, want one dormant", k)
+	}
+	if k := kinds(elsewhere); len(k) != 0 {
+		t.Fatalf("verifier of another province got %v", k)
+	}
+	if k := kinds(f.verifier); len(k) != 0 {
+		t.Fatalf("unscoped verifier got %v: dormant reminders go to the region's verifiers", k)
+	}
+}
+
+// TestLPJReminders: due in 14 days, due today and overdue, each once to the
+// chair and the treasurer.
+func TestLPJReminders(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	due := p.ReportDueOn
+	for _, d := range []workflow.Date{due.AddDays(-15), due.AddDays(-14), due.AddDays(-3), due, due, due.AddDays(1), due.AddDays(10)} {
+		f.scan(d)
+	}
+	for _, u := range []workflow.Actor{g.chair, g.treasurer} {
+		ns, err := f.mon.Notifications(ctxOf(t), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, n := range ns {
+			got[n.Kind]++
+		}
+		if len(ns) != 3 || got["lpj_due_soon"] != 1 || got["lpj_due_today"] != 1 || got["lpj_overdue"] != 1 {
+			t.Fatalf("user %d reminders %v, want one of each LPJ kind", u.UserID, got)
+		}
+		if ns[0].Kind != "lpj_overdue" && ns[0].CreatedAt.Before(ns[len(ns)-1].CreatedAt) {
+			t.Fatalf("not newest first: %+v", ns)
+		}
+		n, err := f.mon.MarkRead(ctxOf(t), u, ns[0].ID)
+		if err != nil || n.ReadAt == nil {
+			t.Fatalf("MarkRead: %+v %v", n, err)
+		}
+	}
+	other, _ := f.mon.Notifications(ctxOf(t), g.chair)
+	_, err := f.mon.MarkRead(ctxOf(t), g.treasurer, other[0].ID)
+	wantCode(t, "marking another person's reminder", err, workflow.ENotFound)
+}
+
+// TestScanRace: scans on two connection pools at once (two instances) write
+// each history row and reminder once; the scheduled scan skips while another
+// holds the lock, and the on-demand scan waits for it.
+func TestScanRace(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	var gs []group
+	for range 3 {
+		gs = append(gs, f.funded(p, bandung))
+	}
+	f.meet(gs[0], E.AddDays(30))
+	other, err := postgres.Open(context.Background(), pgtest.URL(f.dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	second := monitor.New(other, monitor.Options{Now: f.now})
+	for _, day := range []workflow.Date{E.AddDays(50), E.AddDays(95)} {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := range 8 {
+			svc := f.mon
+			if i%2 == 1 {
+				svc = second
+			}
+			wg.Go(func() {
+				_, err := svc.Scan(ctxOf(t), day)
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("racing scan: %v", err)
+			}
+		}
+	}
+	// gs[0]: active (met E+30) → at risk at E+30+45 ≤ E+95; the others:
+	// at risk at E+50, dormant at E+95.
+	if n := f.count(`SELECT count(*) FROM monitoring_history`); n != 2+2+2 {
+		t.Fatalf("%d history rows, want 6 (active→at_risk for one, at_risk→dormant for two)", n)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_history WHERE until IS NULL`); n != 3 {
+		t.Fatalf("%d open history rows, want 3", n)
+	}
+	if n := f.count(`SELECT count(*) FROM notifications WHERE kind = 'at_risk'`); n != 3 {
+		t.Fatalf("%d at_risk reminders, want one per group", n)
+	}
+
+	// The hourly job skips while the lock is held; `monitor --as-of` waits.
+	conn, err := f.db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_lock(7428010)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ran, err := other.Scan(ctxOf(t), E.AddDays(96), false, false); err != nil || ran {
+		t.Fatalf("try-lock scan while locked: ran %v, %v", ran, err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := second.Scan(ctxOf(t), E.AddDays(96)); done <- err }()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("waiting scan returned while the lock was held: %v", err)
+	default:
+	}
+	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7428010)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("waiting scan: %v", err)
+	}
+	var scanned workflow.Date
+	_ = f.db.SQL().QueryRow(`SELECT max(scanned_on) FROM monitoring_status`).Scan(&scanned)
+	if scanned != E.AddDays(96) {
+		t.Fatalf("after the lock was released the scan stored %s, want %s", scanned, E.AddDays(96))
+	}
+}

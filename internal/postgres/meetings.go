@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"grantflow/workflow"
+)
+
+// Meeting is one row of a group's meeting log. A correction is a new row
+// whose Supersedes names the row it replaces; rows are never changed.
+type Meeting struct {
+	ID             int64         `json:"id"`
+	GroupID        int64         `json:"group_id"`
+	HeldOn         workflow.Date `json:"held_on"`
+	Topic          string        `json:"topic"`
+	AttendeesCount int           `json:"attendees_count"`
+	Notes          string        `json:"notes"`
+	PhotoID        *int64        `json:"photo_id"`
+	Supersedes     *int64        `json:"supersedes"`
+	CreatedBy      int64         `json:"created_by"`
+	CreatedAt      time.Time     `json:"created_at"`
+}
+
+// MeetingGroup is what logging a meeting checks about its group.
+type MeetingGroup struct {
+	ID           int64
+	Province     string
+	Regency      string
+	RegisteredAt time.Time
+	Members      int
+}
+
+// LockMeetingGroup locks group id's row (so corrections of one group's log
+// are serialised) and returns its region, registration time and member
+// count, or ENotFound.
+func (tx *Tx) LockMeetingGroup(ctx context.Context, id int64) (MeetingGroup, error) {
+	const lock = `SELECT id FROM groups WHERE id = $1 FOR UPDATE`
+	var got int64
+	if err := tx.x.GetContext(ctx, &got, lock, id); err != nil {
+		return MeetingGroup{}, notFound(err, "kelompok", id)
+	}
+	const query = `SELECT g.id, g.province, g.regency, g.created_at,
+		(SELECT count(*) FROM members m WHERE m.group_id = g.id)
+		FROM groups g WHERE g.id = $1`
+	var mg MeetingGroup
+	err := tx.x.QueryRowxContext(ctx, query, id).Scan(&mg.ID, &mg.Province, &mg.Regency, &mg.RegisteredAt, &mg.Members)
+	if err != nil {
+		return mg, notFound(err, "kelompok", id)
+	}
+	return mg, nil
+}
+
+const meetingColumns = `id, group_id, held_on, topic, attendees_count, notes, photo_id, supersedes, created_by, created_at`
+
+// InsertMeeting appends m and returns it with its id and time. A second
+// correction of the same row answers EConflict (supersedes is unique).
+func (tx *Tx) InsertMeeting(ctx context.Context, m Meeting) (Meeting, error) {
+	const query = `INSERT INTO meetings (group_id, held_on, topic, attendees_count, notes, photo_id, supersedes, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ` + meetingColumns
+	var out Meeting
+	err := tx.x.QueryRowxContext(ctx, query, m.GroupID, m.HeldOn, m.Topic, m.AttendeesCount, m.Notes, m.PhotoID,
+		m.Supersedes, m.CreatedBy, tx.now).StructScan(&out)
+	return out, mapErr(err)
+}
+
+// CurrentMeeting returns meeting id of group groupID when no correction has
+// superseded it yet; else ENotFound (another group's row) or EConflict
+// (already corrected: correct the newest row instead).
+func (tx *Tx) CurrentMeeting(ctx context.Context, groupID, id int64) (Meeting, error) {
+	const query = `SELECT ` + meetingColumns + `, EXISTS (SELECT 1 FROM meetings c WHERE c.supersedes = m.id) AS superseded
+		FROM meetings m WHERE m.id = $1 AND m.group_id = $2`
+	var row struct {
+		Meeting
+		Superseded bool `json:"superseded"`
+	}
+	if err := tx.x.QueryRowxContext(ctx, query, id, groupID).StructScan(&row); err != nil {
+		return Meeting{}, notFound(err, "pertemuan", id)
+	}
+	if row.Superseded {
+		return row.Meeting, workflow.Errorf(workflow.EConflict, "pertemuan %d sudah dikoreksi; koreksi versi terbarunya", id)
+	}
+	return row.Meeting, nil
+}
+
+// GroupPhoto reports whether evidence id is a photo (JPEG or PNG) uploaded to
+// a grant of group groupID.
+func (tx *Tx) GroupPhoto(ctx context.Context, groupID, id int64) (bool, error) {
+	const query = `SELECT EXISTS (SELECT 1 FROM evidence e JOIN grants g ON g.id = e.grant_id
+		WHERE e.id = $1 AND g.group_id = $2 AND e.mime IN ('image/jpeg', 'image/png'))`
+	var ok bool
+	err := tx.x.GetContext(ctx, &ok, query, id, groupID)
+	return ok, mapErr(err)
+}
+
+// Meetings returns group groupID's log as it stands (rows no correction
+// superseded), newest meeting first.
+func (q q) Meetings(ctx context.Context, groupID int64) ([]Meeting, error) {
+	const query = `SELECT ` + meetingColumns + ` FROM meetings m
+		WHERE m.group_id = $1 AND NOT EXISTS (SELECT 1 FROM meetings c WHERE c.supersedes = m.id)
+		ORDER BY m.held_on DESC, m.id DESC`
+	out := []Meeting{}
+	if err := q.x.SelectContext(ctx, &out, query, groupID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}

@@ -1,0 +1,465 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"grantflow/workflow"
+)
+
+// scanLock is the advisory lock key of the monitoring scan: one scan (and its
+// reminders) at a time across every instance.
+const scanLock = 7428010
+
+// ScanResult counts what one scan saw and wrote.
+type ScanResult struct {
+	AsOf          workflow.Date `json:"as_of"`
+	Monitored     int           `json:"monitored"`
+	Active        int           `json:"active"`
+	AtRisk        int           `json:"at_risk"`
+	Dormant       int           `json:"dormant"`
+	Changed       int           `json:"changed"`       // history rows opened by this scan
+	Notifications int           `json:"notifications"` // reminders created by this scan
+	Mails         int           `json:"mails"`         // e-mails queued by this scan
+}
+
+// Scan computes every monitored group's status as of asOf, stores it with
+// its history, the cohort figures and the reminders, in one transaction
+// under the scan's advisory lock. With wait false it returns (zero, false,
+// nil) at once when another scan holds the lock; with wait true it waits.
+// mail queues an e-mail beside every new reminder. Running it twice with
+// the same date and data changes nothing.
+func (db *DB) Scan(ctx context.Context, asOf workflow.Date, wait, mail bool) (ScanResult, bool, error) {
+	res := ScanResult{AsOf: asOf}
+	acquired := true
+	err := db.InTx(ctx, func(tx *Tx) error {
+		if wait {
+			if _, err := tx.x.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, scanLock); err != nil {
+				return err
+			}
+		} else if err := tx.x.GetContext(ctx, &acquired, `SELECT pg_try_advisory_xact_lock($1)`, scanLock); err != nil || !acquired {
+			return err
+		}
+		return tx.scan(ctx, asOf, mail, &res)
+	})
+	return res, acquired, err
+}
+
+// fundingEnded lists every grant whose funding ended by $1 with its end
+// date: the day it closed (in Jakarta) if closed, else the programme's
+// activity end once passed. Grants never funded (or cancelled) are absent.
+const fundingEnded = `
+	SELECT g.id AS grant_id, g.group_id, g.program_id, p.at_risk_after_days, p.dormant_after_days, x.ended_on
+	FROM grants g
+	JOIN programs p ON p.id = g.program_id
+	LEFT JOIN LATERAL (
+		SELECT CAST(max(e.at) AT TIME ZONE 'Asia/Jakarta' AS date) AS closed_on
+		FROM grant_events e WHERE e.grant_id = g.id AND e.to_state = 'closed'
+	) c ON g.state = 'closed'
+	CROSS JOIN LATERAL (SELECT COALESCE(c.closed_on, p.activity_ends_on) AS ended_on) x
+	WHERE g.state IN ('funded', 'report_submitted', 'closed') AND x.ended_on <= CAST($1 AS date)`
+
+func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
+	// 1. The ended grants with their cohort checkpoints (1, 3, 6, 12 months
+	// after the end), and every group's last meeting by $1: the same
+	// aggregate as max(held_on) per group, which PostgreSQL runs in parallel.
+	// Large sorts and hashes stay in memory (the scan runs once an hour).
+	if _, err := tx.x.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
+	const grants = `CREATE TEMP TABLE scan_grants ON COMMIT DROP AS
+		SELECT f.*, CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
+			CAST(f.ended_on + interval '6 months' AS date) AS c6, CAST(f.ended_on + interval '12 months' AS date) AS c12
+		FROM (` + fundingEnded + `) f`
+	if _, err := tx.x.ExecContext(ctx, grants, asOf); err != nil {
+		return err
+	}
+	const last = `CREATE TEMP TABLE scan_last ON COMMIT DROP AS
+		SELECT group_id, max(held_on) AS last_on FROM group_meetings WHERE held_on <= CAST($1 AS date) GROUP BY group_id`
+	if _, err := tx.x.ExecContext(ctx, last, asOf); err != nil {
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_grants, scan_last`); err != nil {
+		return err
+	}
+	// 2. Every monitored group's status as of $1, from its latest ended
+	// grant. Silence counts from its last meeting or, when later, from the
+	// end of its funding.
+	const now = `CREATE TEMP TABLE scan_now ON COMMIT DROP AS
+	WITH e AS (
+		SELECT DISTINCT ON (f.group_id) f.*, l.last_on FROM scan_grants f LEFT JOIN scan_last l ON l.group_id = f.group_id
+		ORDER BY f.group_id, f.ended_on DESC, f.grant_id DESC
+	), computed AS (
+		SELECT e.group_id, e.program_id, e.ended_on, e.last_on, CAST($1 AS date) - r.ref AS days_silent,
+			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN 'dormant'
+			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN 'at_risk' ELSE 'active' END AS status,
+			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN r.ref + e.dormant_after_days
+			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
+		FROM e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_on) AS ref) r
+	)
+	SELECT c.*, g.kind, g.province, g.regency, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
+	FROM computed c JOIN groups g ON g.id = c.group_id
+	LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
+	if _, err := tx.x.ExecContext(ctx, now, asOf); err != nil {
+		return err
+	}
+	// Temporary tables have no statistics until analysed: without them the
+	// joins below would be planned as nested loops over 50 000 × 50 000 rows.
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_now`); err != nil {
+		return err
+	}
+	// 3. History: close the open row of every group whose status changed
+	// (or that is no longer monitored as of $1), then open the new ones.
+	const closeChanged = `UPDATE monitoring_history h SET until = n.eff_since
+		FROM scan_now n WHERE h.group_id = n.group_id AND h.until IS NULL AND h.status <> n.status`
+	if _, err := tx.x.ExecContext(ctx, closeChanged); err != nil {
+		return err
+	}
+	const closeGone = `UPDATE monitoring_history h SET until = GREATEST(h.since, CAST($1 AS date))
+		WHERE h.until IS NULL AND NOT EXISTS (SELECT 1 FROM scan_now n WHERE n.group_id = h.group_id)`
+	if _, err := tx.x.ExecContext(ctx, closeGone, asOf); err != nil {
+		return err
+	}
+	const open = `INSERT INTO monitoring_history (group_id, status, since, scanned_on)
+		SELECT group_id, status, eff_since, CAST($1 AS date) FROM scan_now WHERE open_status IS DISTINCT FROM status`
+	r, err := tx.x.ExecContext(ctx, open, asOf)
+	if err != nil {
+		return err
+	}
+	changed, _ := r.RowsAffected()
+	res.Changed = int(changed)
+	// 4. The stored status of the latest scan. A join-update of the rows
+	// that differ and an insert of the missing ones: rows that would not
+	// change are not written (and cost no per-row conflict check).
+	const gone = `DELETE FROM monitoring_status s WHERE NOT EXISTS (SELECT 1 FROM scan_now n WHERE n.group_id = s.group_id)`
+	if _, err := tx.x.ExecContext(ctx, gone); err != nil {
+		return err
+	}
+	const update = `UPDATE monitoring_status s SET program_id = n.program_id, status = n.status,
+			since = CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			kind = n.kind, province = n.province, regency = n.regency,
+			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, days_silent = n.days_silent,
+			scanned_on = CAST($1 AS date), scanned_at = $2
+		FROM scan_now n
+		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.kind, s.province, s.regency,
+			s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
+			IS DISTINCT FROM (n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
+	if _, err := tx.x.ExecContext(ctx, update, asOf, tx.now); err != nil {
+		return err
+	}
+	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, kind, province, regency, funding_ended_on,
+			last_meeting_on, days_silent, scanned_on, scanned_at)
+		SELECT n.group_id, n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
+		FROM scan_now n WHERE n.group_id NOT IN (SELECT group_id FROM monitoring_status)`
+	// NOT IN over a non-null column runs as one hashed subplan read before
+	// the insert; an anti-join could be planned as a loop that rescans the
+	// table it is filling.
+	if _, err := tx.x.ExecContext(ctx, insert, asOf, tx.now); err != nil {
+		return err
+	}
+	const counts = `SELECT count(*), count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status = 'at_risk'),
+		count(*) FILTER (WHERE status = 'dormant') FROM scan_now`
+	if err := tx.x.QueryRowxContext(ctx, counts).Scan(&res.Monitored, &res.Active, &res.AtRisk, &res.Dormant); err != nil {
+		return err
+	}
+	if err := tx.cohorts(ctx, asOf); err != nil {
+		return err
+	}
+	return tx.remind(ctx, asOf, mail, res)
+}
+
+// cohorts stores, per programme, kind and region, how many grants had
+// passed 1, 3, 6 and 12 months since their funding ended by $1, and how
+// many of those groups were active on that day: a meeting within the
+// programme's at-risk window before it, the funding end counting as one.
+func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
+	// Per ended grant whose first checkpoint has passed: did the group meet
+	// within the at-risk window before each checkpoint?
+	const flags = `CREATE TEMP TABLE scan_flags ON COMMIT DROP AS
+		SELECT k.grant_id,
+			bool_or(m.held_on > k.c1 - k.at_risk_after_days AND m.held_on <= k.c1) AS met1,
+			bool_or(m.held_on > k.c3 - k.at_risk_after_days AND m.held_on <= k.c3) AS met3,
+			bool_or(m.held_on > k.c6 - k.at_risk_after_days AND m.held_on <= k.c6) AS met6,
+			bool_or(m.held_on > k.c12 - k.at_risk_after_days AND m.held_on <= k.c12) AS met12
+		FROM group_meetings m JOIN scan_grants k ON k.group_id = m.group_id
+		WHERE k.c1 <= CAST($1 AS date) AND m.held_on <= LEAST(k.c12, CAST($1 AS date)) AND m.held_on > k.c1 - k.at_risk_after_days
+		GROUP BY k.grant_id`
+	if _, err := tx.x.ExecContext(ctx, flags, asOf); err != nil {
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_flags`); err != nil {
+		return err
+	}
+	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
+	SELECT f.program_id, g.kind, g.province, g.regency, n.months, count(*) AS eligible,
+		count(*) FILTER (WHERE COALESCE(n.met, false) OR n.day - f.ended_on < f.at_risk_after_days) AS active
+	FROM scan_grants f
+	JOIN groups g ON g.id = f.group_id
+	LEFT JOIN scan_flags x ON x.grant_id = f.grant_id
+	CROSS JOIN LATERAL (VALUES (1, f.c1, x.met1), (3, f.c3, x.met3), (6, f.c6, x.met6), (12, f.c12, x.met12)) n (months, day, met)
+	WHERE n.day <= CAST($1 AS date)
+	GROUP BY f.program_id, g.kind, g.province, g.regency, n.months`
+	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
+		return err
+	}
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_cohorts`); err != nil {
+		return err
+	}
+	const gone = `DELETE FROM monitoring_cohorts c WHERE NOT EXISTS (SELECT 1 FROM scan_cohorts n
+		WHERE (n.program_id, n.kind, n.province, n.regency, n.months) = (c.program_id, c.kind, c.province, c.regency, c.months))`
+	if _, err := tx.x.ExecContext(ctx, gone); err != nil {
+		return err
+	}
+	const upsert = `INSERT INTO monitoring_cohorts AS c (program_id, kind, province, regency, months, eligible, active)
+		SELECT program_id, kind, province, regency, months, eligible, active FROM scan_cohorts
+		ON CONFLICT (program_id, kind, province, regency, months) DO UPDATE SET eligible = EXCLUDED.eligible, active = EXCLUDED.active
+		WHERE (c.eligible, c.active) IS DISTINCT FROM (EXCLUDED.eligible, EXCLUDED.active)`
+	_, err := tx.x.ExecContext(ctx, upsert)
+	return err
+}
+
+// remind creates the reminders due as of CAST($1 AS date) — LPJ due in 14 days, due today
+// and overdue (chair and treasurer of a funded grant), at risk (chair),
+// dormant (verifiers scoped to the group's province, and regency when they
+// have one) — each once: its key is unique, so a later scan or another
+// instance inserts nothing. With mail on, each new reminder gets its e-mail
+// in the outbox in the same statement.
+func (tx *Tx) remind(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
+	const query = `WITH cand AS (
+		SELECT u.id AS user_id, k.kind, k.kind || ':grant:' || gr.id || ':user:' || u.id AS key, gr.group_id, gr.id AS grant_id,
+			CASE k.kind
+			WHEN 'lpj_due_soon' THEN format('LPJ hibah %s (%s) jatuh tempo pada %s, %s hari lagi.', gr.number, g.name,
+				to_char(p.report_due_on, 'YYYY-MM-DD'), p.report_due_on - CAST($1 AS date))
+			WHEN 'lpj_due_today' THEN format('LPJ hibah %s (%s) jatuh tempo hari ini, %s.', gr.number, g.name, to_char(p.report_due_on, 'YYYY-MM-DD'))
+			ELSE format('LPJ hibah %s (%s) terlambat: jatuh tempo %s.', gr.number, g.name, to_char(p.report_due_on, 'YYYY-MM-DD'))
+			END AS text
+		FROM grants gr
+		JOIN programs p ON p.id = gr.program_id
+		JOIN groups g ON g.id = gr.group_id
+		CROSS JOIN LATERAL (SELECT CASE WHEN CAST($1 AS date) < p.report_due_on THEN 'lpj_due_soon'
+			WHEN CAST($1 AS date) = p.report_due_on THEN 'lpj_due_today' ELSE 'lpj_overdue' END AS kind) k
+		JOIN users u ON u.group_id = gr.group_id AND u.roles && ARRAY['chair', 'treasurer'] AND NOT u.disabled
+		WHERE gr.state = 'funded' AND CAST($1 AS date) >= p.report_due_on - 14
+	UNION ALL
+		SELECT u.id, 'at_risk', 'at_risk:group:' || s.group_id || ':since:' || to_char(s.since, 'YYYY-MM-DD') || ':user:' || u.id,
+			s.group_id, NULL,
+			format('Kelompok %s belum mencatat pertemuan selama %s hari: statusnya berisiko. Catat pertemuan berikutnya.', g.name, s.days_silent)
+		FROM monitoring_status s
+		JOIN groups g ON g.id = s.group_id
+		JOIN users u ON u.group_id = s.group_id AND 'chair' = ANY (u.roles) AND NOT u.disabled
+		WHERE s.status = 'at_risk'
+	UNION ALL
+		SELECT u.id, 'dormant', 'dormant:group:' || s.group_id || ':since:' || to_char(s.since, 'YYYY-MM-DD') || ':user:' || u.id,
+			s.group_id, NULL,
+			format('Kelompok %s (%s, %s) tidak aktif: tidak ada pertemuan selama %s hari.', g.name, g.regency, g.province, s.days_silent)
+		FROM monitoring_status s
+		JOIN groups g ON g.id = s.group_id
+		JOIN users u ON 'verifier' = ANY (u.roles) AND NOT u.disabled AND u.province = g.province
+			AND (u.regency = '' OR u.regency = g.regency)
+		WHERE s.status = 'dormant'
+	), ins AS (
+		INSERT INTO notifications (user_id, kind, key, group_id, grant_id, text, created_at)
+		SELECT user_id, kind, key, group_id, grant_id, text, $2 FROM cand
+		ON CONFLICT (key) DO NOTHING
+		RETURNING id, user_id, text
+	), mail AS (
+		INSERT INTO email_outbox (notification_id, to_address, subject, body, next_attempt_at, created_at)
+		SELECT ins.id, u.email, 'Pengingat grantflow', ins.text, $2, $2
+		FROM ins JOIN users u ON u.id = ins.user_id
+		WHERE $3
+		RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM mail)`
+	return tx.x.QueryRowxContext(ctx, query, asOf, tx.now, mail).Scan(&res.Notifications, &res.Mails)
+}
+
+// MonitorFilter selects rows of the latest scan.
+type MonitorFilter struct {
+	Scope
+	Status   string
+	Province string
+	Regency  string
+	Kind     string
+	Limit    int
+	Offset   int
+}
+
+// MonitorRow is one group's stored status.
+type MonitorRow struct {
+	GroupID        int64         `json:"group_id"`
+	GroupName      string        `json:"group_name"`
+	Kind           string        `json:"kind"`
+	Province       string        `json:"province"`
+	Regency        string        `json:"regency"`
+	ProgramID      int64         `json:"program_id"`
+	FundingEndedOn workflow.Date `json:"funding_ended_on"`
+	LastMeetingOn  workflow.Date `json:"last_meeting_on"`
+	DaysSilent     int           `json:"days_silent"`
+	Status         string        `json:"status"`
+	StatusSince    workflow.Date `json:"status_since"`
+	ScannedOn      workflow.Date `json:"scanned_on"`
+}
+
+// MonitorRows returns one page of the latest scan's rows matching f, most
+// silent first, and the number of rows matching f.
+func (q q) MonitorRows(ctx context.Context, f MonitorFilter) ([]MonitorRow, int, error) {
+	const where = ` FROM monitoring_status s
+		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
+		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR s.province = $5) AND ($6 = '' OR s.regency = $6) AND ($7 = '' OR s.kind = $7)`
+	args := []any{f.Scope.Province, f.Scope.Regency, f.Scope.GroupID, f.Status, f.Province, f.Regency, f.Kind}
+	var total int
+	if err := q.x.GetContext(ctx, &total, `SELECT count(*)`+where, args...); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	// The page first (the index on days_silent serves it), then the names of its groups.
+	const cols = `SELECT p.group_id, g.name AS group_name, p.kind, p.province, p.regency, p.program_id, p.funding_ended_on,
+		p.last_meeting_on, p.days_silent, p.status, p.since AS status_since, p.scanned_on
+		FROM (SELECT s.*`
+	out := []MonitorRow{}
+	err := q.x.SelectContext(ctx, &out, cols+where+` ORDER BY s.days_silent DESC, s.group_id LIMIT $8 OFFSET $9) p
+		JOIN groups g ON g.id = p.group_id ORDER BY p.days_silent DESC, p.group_id`, append(args, f.Limit, f.Offset)...)
+	return out, total, mapErr(err)
+}
+
+// SummaryCount is the number of groups of one status in one province or of one kind.
+type SummaryCount struct {
+	Status string `json:"status"`
+	Key    string `json:"key"`
+	Count  int    `json:"count"`
+}
+
+// MonitorSummary returns the latest scan's counts in scope by status ×
+// province and by status × kind.
+func (q q) MonitorSummary(ctx context.Context, s Scope) (byProvince, byKind []SummaryCount, err error) {
+	const query = `SELECT s.status, CASE WHEN $4 THEN s.province ELSE s.kind END AS key, count(*) AS count
+		FROM monitoring_status s
+		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
+		GROUP BY 1, 2 ORDER BY 2, 1`
+	byProvince, byKind = []SummaryCount{}, []SummaryCount{}
+	if err := q.x.SelectContext(ctx, &byProvince, query, s.Province, s.Regency, s.GroupID, true); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	if err := q.x.SelectContext(ctx, &byKind, query, s.Province, s.Regency, s.GroupID, false); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	return byProvince, byKind, nil
+}
+
+// CohortRow is one cohort (programme, kind, province) at one checkpoint.
+type CohortRow struct {
+	ProgramID   int64  `json:"program_id"`
+	ProgramName string `json:"program_name"`
+	Kind        string `json:"kind"`
+	Province    string `json:"province"`
+	Months      int    `json:"months"`
+	Eligible    int    `json:"eligible"`
+	Active      int    `json:"active"`
+}
+
+// Cohorts returns the latest scan's cohort figures in scope, summed over
+// the regencies the scope covers.
+func (q q) Cohorts(ctx context.Context, s Scope) ([]CohortRow, error) {
+	const query = `SELECT c.program_id, p.name AS program_name, c.kind, c.province, c.months,
+		CAST(sum(c.eligible) AS int) AS eligible, CAST(sum(c.active) AS int) AS active
+		FROM monitoring_cohorts c JOIN programs p ON p.id = c.program_id
+		WHERE ($1 = '' OR c.province = $1) AND ($2 = '' OR c.regency = $2) AND $3 = 0
+		GROUP BY c.program_id, p.name, c.kind, c.province, c.months
+		ORDER BY c.program_id, c.kind, c.province, c.months`
+	out := []CohortRow{}
+	err := q.x.SelectContext(ctx, &out, query, s.Province, s.Regency, s.GroupID)
+	return out, mapErr(err)
+}
+
+// Notification is one reminder to one person.
+type Notification struct {
+	ID        int64      `json:"id"`
+	Kind      string     `json:"kind"`
+	GroupID   *int64     `json:"group_id"`
+	GrantID   *int64     `json:"grant_id"`
+	Text      string     `json:"text"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
+// Notifications returns up to limit of userID's reminders, newest first.
+func (q q) Notifications(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+	const query = `SELECT id, kind, group_id, grant_id, text, created_at, read_at FROM notifications
+		WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`
+	out := []Notification{}
+	err := q.x.SelectContext(ctx, &out, query, userID, limit)
+	return out, mapErr(err)
+}
+
+// MarkRead marks reminder id of userID read (the first time only) and
+// returns it; another person's reminder answers ENotFound like a missing one.
+func (tx *Tx) MarkRead(ctx context.Context, userID, id int64) (Notification, error) {
+	const query = `UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND user_id = $2
+		RETURNING id, kind, group_id, grant_id, text, created_at, read_at`
+	var n Notification
+	if err := tx.x.QueryRowxContext(ctx, query, id, userID, tx.now).StructScan(&n); err != nil {
+		return n, notFound(err, "notifikasi", id)
+	}
+	return n, nil
+}
+
+// Mail is one e-mail of the outbox.
+type Mail struct {
+	ID        int64  `json:"id"`
+	MessageID string `json:"message_id"` // stable per notification: receivers may drop a resent copy
+	To        string `json:"to_address"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	Attempts  int    `json:"attempts"`
+}
+
+// SendOne claims the oldest due unsent e-mail with FOR UPDATE SKIP LOCKED
+// (so instances never take the same one), calls send with it while the row
+// stays locked, and in the same transaction marks it sent, or, when send
+// fails, counts the attempt and sets the next one after backoff(attempts).
+// It reports whether there was an e-mail to send. If the process dies
+// mid-send the transaction rolls back and the e-mail is due again at once:
+// at least once, never lost (see the monitor package for the trade-off).
+func (db *DB) SendOne(ctx context.Context, send func(Mail) error, backoff func(attempts int) time.Duration) (bool, error) {
+	found := false
+	err := db.InTx(ctx, func(tx *Tx) error {
+		const claim = `SELECT o.id, n.key AS message_id, o.to_address, o.subject, o.body, o.attempts
+			FROM email_outbox o JOIN notifications n ON n.id = o.notification_id
+			WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1
+			ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED`
+		var m Mail
+		if err := tx.x.QueryRowxContext(ctx, claim, tx.now).StructScan(&m); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		found = true
+		if sendErr := send(m); sendErr != nil {
+			const failed = `UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1`
+			_, err := tx.x.ExecContext(ctx, failed, m.ID, tx.now.Add(backoff(m.Attempts+1)), truncate(sendErr.Error(), 500))
+			return err
+		}
+		const sent = `UPDATE email_outbox SET attempts = attempts + 1, sent_at = $2, last_error = '' WHERE id = $1`
+		_, err := tx.x.ExecContext(ctx, sent, m.ID, tx.now)
+		return err
+	})
+	return found, err
+}
+
+// OutboxCounts returns how many e-mails are sent and how many wait.
+func (q q) OutboxCounts(ctx context.Context) (sent, waiting int, err error) {
+	const query = `SELECT count(*) FILTER (WHERE sent_at IS NOT NULL), count(*) FILTER (WHERE sent_at IS NULL) FROM email_outbox`
+	err = q.x.QueryRowxContext(ctx, query).Scan(&sent, &waiting)
+	return sent, waiting, mapErr(err)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
