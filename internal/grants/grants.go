@@ -186,7 +186,8 @@ type ActInput struct {
 
 // Act applies a workflow action to a grant in one transaction holding the
 // grant's row lock, and appends the event. Of two people acting at once,
-// one wins and the other gets EConflict. Disbursements go through Disburse.
+// one wins and the other gets EConflict. Disbursements need the transfer:
+// they go through Disburse or DisburseAction.
 func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action workflow.Action, in ActInput) (View, error) {
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
@@ -197,7 +198,7 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 		// Only after the scope check: a grant the caller may not see
 		// answers 404 here too, like a missing one.
 		if action == workflow.Disburse {
-			return workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
+			return workflow.Errorf(workflow.EUnprocessable, "penyaluran hibah %d memerlukan data transfer (tahap, jumlah, tanggal, referensi)", id)
 		}
 		// Jakarta time: the proposal window is a range of local calendar days.
 		req := workflow.Request{Action: action, Actor: a, Now: s.now().In(jakarta), Comment: in.Comment,

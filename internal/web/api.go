@@ -257,16 +257,17 @@ func (s *Server) act(c *fiber.Ctx) error {
 		return workflow.Errorf(workflow.ENotFound, "tindakan %q tidak dikenal", c.Params("action"))
 	}
 	if action == workflow.Disburse {
-		// The same transfer as POST /grants/{id}/disbursements, answered
-		// with the grant like every action.
-		var in grants.DisbursementInput
+		// The same transfer as POST /grants/{id}/disbursements plus what
+		// every action takes, answered with the grant like every action.
+		var in grants.DisburseActionInput
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
-		if _, err := s.svc.Disburse(c.UserContext(), actor(c), id, in); err != nil {
-			return err
+		if in.ExpectedState != "" && !in.ExpectedState.Valid() {
+			return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
+				Details: []workflow.Detail{{Field: "expected_state", Message: "status tidak dikenal"}}}
 		}
-		g, err := s.svc.Grant(c.UserContext(), actor(c), id)
+		g, err := s.svc.DisburseAction(c.UserContext(), actor(c), id, in)
 		if err != nil {
 			return err
 		}
