@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
 	"grantflow/workflow"
 )
 
@@ -93,7 +94,10 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
 		return View{}, err
 	}
-	if err := p.Normalize(); err != nil {
+	// The tags see the proposal as sent (a NUL survives trimming), the
+	// hand-written rules what Normalize makes of it.
+	raw := p
+	if err := validate.With(raw, p.Normalize(), "proposal tidak valid"); err != nil {
 		return View{}, err
 	}
 	var out View
@@ -179,9 +183,9 @@ func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([
 
 // ActInput is the body of POST /grants/{id}/actions/{action}.
 type ActInput struct {
-	Comment        string         `json:"comment"`
-	ApprovedAmount int64          `json:"approved_amount"`
-	ExpectedState  workflow.State `json:"expected_state"`
+	Comment        string         `json:"comment" validate:"max=10000,nocontrol" label:"Komentar"`
+	ApprovedAmount int64          `json:"approved_amount" validate:"min=0,max=1000000000000000" label:"Jumlah disetujui"`
+	ExpectedState  workflow.State `json:"expected_state" validate:"max=40,nocontrol" label:"Status yang diharapkan"`
 }
 
 // Act applies a workflow action to a grant in one transaction holding the
@@ -189,6 +193,9 @@ type ActInput struct {
 // one wins and the other gets EConflict. Disbursements need the transfer:
 // they go through Disburse or DisburseAction.
 func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action workflow.Action, in ActInput) (View, error) {
+	if err := validate.Err(in, "tindakan tidak valid"); err != nil {
+		return View{}, err
+	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id, true)

@@ -150,10 +150,10 @@ func Err(v any, msg string) error {
 // into the JSON path members[3].name.
 func path(ns string) string {
 	var out []string
-	for _, part := range strings.Split(ns, ".")[1:] {
+	for _, part := range strings.Split(ns, ".") {
 		name, rest, ok := strings.Cut(part, sep)
 		if !ok {
-			continue // an embedded struct: JSON flattens it too
+			continue // the type's name, or an embedded struct JSON flattens too
 		}
 		if j := strings.IndexByte(rest, '['); j >= 0 {
 			name += rest[j:]
@@ -161,4 +161,30 @@ func path(ns string) string {
 		out = append(out, name)
 	}
 	return strings.Join(out, ".")
+}
+
+// With runs v's tags after its hand-written rules (a workflow Validate or
+// Normalize result) and returns both as one EUnprocessable error with
+// message msg: the rules' details first, then each broken tag of a field
+// the rules did not already name. An error of any other kind is returned
+// as it is; nil when everything holds.
+func With(v any, rules error, msg string) error {
+	var p workflow.Problems
+	if rules != nil {
+		var we *workflow.Error
+		if !errors.As(rules, &we) || we.Code != workflow.EUnprocessable {
+			return rules
+		}
+		p = append(p, we.Details...)
+	}
+	named := map[string]bool{}
+	for _, d := range p {
+		named[d.Field] = true
+	}
+	for _, d := range Check(v) {
+		if !named[d.Field] {
+			p = append(p, d)
+		}
+	}
+	return p.Err(msg)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"grantflow/internal/grants"
+	"grantflow/internal/validate"
 	"grantflow/reports"
 	"grantflow/workflow"
 )
@@ -62,10 +63,14 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		Email    string `json:"email" validate:"max=254,nocontrol" label:"Email"`
+		Password string `json:"password" label:"Kata sandi"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	// A NUL in the address would reach the user lookup; no account has one.
+	if err := validate.Err(in, "data masuk tidak valid"); err != nil {
 		return err
 	}
 	token, u, err := s.svc.Login(c.UserContext(), in.Email, in.Password, c.IP())

@@ -110,6 +110,11 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 			p.Add(name, "kolom tidak dikenal")
 			_, _ = io.Copy(io.Discard, part)
 		}
+		// A form of thousands of parts is not a person's mistake: stop
+		// reading once the answer is already full.
+		if len(p) > maxDetails {
+			return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir tidak valid: terlalu banyak kolom yang salah", Details: p}
+		}
 	}
 	if len(p) > 0 {
 		return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir tidak valid", Details: p}
