@@ -39,6 +39,26 @@ func (s *Service) CanUpload(ctx context.Context, a workflow.Actor, id int64, rol
 	return ownGroupFunded(a, workflow.Grant{ID: id, GroupID: groupID, State: state}, roles...)
 }
 
+// FileView is a stored file as the API shows it: the storage row's fields
+// without tying the API to internal/postgres.
+type FileView struct {
+	ID            int64     `json:"id"`
+	GrantID       int64     `json:"grant_id"`
+	ActivityID    int64     `json:"activity_id"`
+	Kind          string    `json:"kind"`
+	SHA256        string    `json:"sha256"`
+	Size          int64     `json:"size"`
+	MIME          string    `json:"mime"`
+	PreviewSHA256 string    `json:"preview_sha256"`
+	UploadedBy    int64     `json:"uploaded_by"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func viewFile(f postgres.File) FileView {
+	return FileView{ID: f.ID, GrantID: f.GrantID, ActivityID: f.ActivityID, Kind: f.Kind, SHA256: f.SHA256, Size: f.Size,
+		MIME: f.MIME, PreviewSHA256: f.PreviewSHA256, UploadedBy: f.UploadedBy, CreatedAt: f.CreatedAt}
+}
+
 func fileRow(o evidence.Object, grantID, activityID int64, kind string, a workflow.Actor) postgres.File {
 	f := postgres.File{GrantID: grantID, ActivityID: activityID, Kind: kind, SHA256: o.SHA256, Size: o.Size, MIME: o.MIME, UploadedBy: a.UserID}
 	if o.Preview != nil {
@@ -49,8 +69,15 @@ func fileRow(o evidence.Object, grantID, activityID int64, kind string, a workfl
 
 // Evidence returns every file of a grant — receipts, refund proofs and
 // activity evidence — in upload order, when a may see the grant.
-func (s *Service) Evidence(ctx context.Context, a workflow.Actor, id int64) ([]postgres.File, error) {
-	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]postgres.File, error) { return tx.Files(ctx, id) })
+func (s *Service) Evidence(ctx context.Context, a workflow.Actor, id int64) ([]FileView, error) {
+	return readInScope(ctx, s, a, id, func(tx *postgres.Tx) ([]FileView, error) {
+		fs, err := tx.Files(ctx, id)
+		out := make([]FileView, len(fs))
+		for i, f := range fs {
+			out[i] = viewFile(f)
+		}
+		return out, err
+	})
 }
 
 // EvidenceKinds are the kinds of activity evidence a group may upload.
@@ -58,7 +85,7 @@ var EvidenceKinds = []string{"attendance", "photo", "minutes", "output", "other"
 
 // AddActivityEvidence links a stored file to a held or planned activity of a
 // funded grant (the group's chair or treasurer).
-func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id, activityID int64, kind string, obj *evidence.Object) (postgres.File, error) {
+func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id, activityID int64, kind string, obj *evidence.Object) (FileView, error) {
 	var p workflow.Problems
 	if !slices.Contains(EvidenceKinds, kind) {
 		p.Add("kind", "jenis bukti harus salah satu dari: %s", strings.Join(EvidenceKinds, ", "))
@@ -66,7 +93,7 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 	if obj == nil {
 		p.Add("file", "berkas (JPEG, PNG atau PDF) wajib diunggah")
 	}
-	var out postgres.File
+	var out FileView
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
 		g, err := lockFunded(ctx, tx, a, id, workflow.RoleChair, workflow.RoleTreasurer)
 		if err != nil {
@@ -78,9 +105,11 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 		if err := p.Err("bukti kegiatan tidak valid"); err != nil {
 			return err
 		}
-		if out, err = tx.InsertFile(ctx, fileRow(*obj, id, activityID, kind, a)); err != nil {
+		row, err := tx.InsertFile(ctx, fileRow(*obj, id, activityID, kind, a))
+		if err != nil {
 			return err
 		}
+		out = viewFile(row)
 		ev := workflow.NewEvent(g, "add_evidence", a, actingRole(a, workflow.RoleChair, workflow.RoleTreasurer), s.now(), "",
 			map[string]any{"evidence_id": out.ID, "activity_id": activityID, "kind": kind, "sha256": out.SHA256})
 		_, err = tx.AppendEvent(ctx, ev)
@@ -94,13 +123,14 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 
 // OpenEvidence returns an evidence row and its content (or its EXIF-free
 // preview) when a may see the grant it belongs to; else ENotFound.
-func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int64, preview bool) (postgres.File, io.ReadCloser, error) {
-	var f postgres.File
+func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int64, preview bool) (FileView, io.ReadCloser, error) {
+	var f FileView
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		var err error
-		if f, err = tx.File(ctx, fileID); err != nil {
+		row, err := tx.File(ctx, fileID)
+		if err != nil {
 			return err
 		}
+		f = viewFile(row)
 		_, _, err = visibleGrant(ctx, tx, a, f.GrantID, false)
 		if workflow.ErrorCode(err) == workflow.ENotFound {
 			return workflow.Errorf(workflow.ENotFound, "berkas %d tidak ditemukan", fileID)
