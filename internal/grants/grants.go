@@ -94,10 +94,10 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
 		return View{}, err
 	}
-	// The tags see the proposal as sent (a NUL survives trimming), the
-	// hand-written rules what Normalize makes of it.
-	raw := p
-	if err := validate.With(raw, p.Normalize(), "proposal tidak valid"); err != nil {
+	// The tags check what Normalize made of the proposal (trimmed texts),
+	// or, when Normalize refused it, the proposal as sent.
+	rules := p.Normalize()
+	if err := validate.With(p, rules, "proposal tidak valid"); err != nil {
 		return View{}, err
 	}
 	var out View
