@@ -139,6 +139,12 @@ func TestInputsProposalFields(t *testing.T) {
 	if got := e.grantView(t, tr, &mxGrant{id: v.ID}); len(got.Budget) != 0 || got.Background != "" {
 		t.Fatalf("refused proposals were saved: %+v", got.Proposal)
 	}
+	// The limit counts the trimmed text, as the stored one is.
+	p := mxProposal(e.today)
+	p.Objectives = "  " + strings.Repeat("é", workflow.MaxTextLen) + "  "
+	if r := e.json(t, tr, http.MethodPut, path, p); r.status != http.StatusOK {
+		t.Fatalf("objectives at the limit with padding: %.300s", r)
+	}
 }
 
 // An error lists at most 50 details and then how many more there were; a
