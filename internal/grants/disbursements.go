@@ -59,7 +59,7 @@ func (s *Service) disburse(ctx context.Context, tx *postgres.Tx, a workflow.Acto
 	if !in.TransferredOn.IsZero() && in.TransferredOn.After(s.today()) {
 		p.Add("transferred_on", "tanggal transfer tidak boleh di masa depan")
 	}
-	g, grp, err := visibleGrant(ctx, tx, a, id, true)
+	g, grp, err := lockedGrant(ctx, tx, a, id)
 	if err != nil {
 		return workflow.Disbursement{}, View{}, err
 	}
@@ -114,7 +114,7 @@ func (s *Service) Disbursements(ctx context.Context, a workflow.Actor, id int64)
 // visible to a (else ENotFound), a must hold one of roles for its own group
 // (EForbidden) and the grant must be funded (EConflict).
 func lockFunded(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64, roles ...workflow.Role) (workflow.Grant, error) {
-	g, _, err := visibleGrant(ctx, tx, a, id, true)
+	g, _, err := lockedGrant(ctx, tx, a, id)
 	if err != nil {
 		return g, err
 	}

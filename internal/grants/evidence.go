@@ -29,14 +29,14 @@ func (s *Service) Ingest(ctx context.Context, r io.Reader) (evidence.Object, err
 func (s *Service) CanUpload(ctx context.Context, a workflow.Actor, id int64, roles ...workflow.Role) error {
 	// One statement: this runs before every upload, and the record itself
 	// checks everything again under the grant's lock.
-	state, groupID, province, regency, err := s.db.GrantPlace(ctx, id)
+	p, err := s.db.GrantPlace(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !a.Sees(groupID, province, regency) {
+	if !a.Sees(p.GroupID, p.Province, p.Regency) {
 		return workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", id)
 	}
-	return ownGroupFunded(a, workflow.Grant{ID: id, GroupID: groupID, State: state}, roles...)
+	return ownGroupFunded(a, workflow.Grant{ID: id, GroupID: p.GroupID, State: p.State}, roles...)
 }
 
 // FileView is a stored file as the API shows it: the storage row's fields
@@ -131,7 +131,7 @@ func (s *Service) OpenEvidence(ctx context.Context, a workflow.Actor, fileID int
 			return err
 		}
 		f = viewFile(row)
-		_, _, err = visibleGrant(ctx, tx, a, f.GrantID, false)
+		_, _, err = visibleGrant(ctx, tx, a, f.GrantID)
 		if workflow.ErrorCode(err) == workflow.ENotFound {
 			return workflow.Errorf(workflow.ENotFound, "berkas %d tidak ditemukan", fileID)
 		}

@@ -142,7 +142,7 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 func (s *Service) Expenses(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Expense, error) {
 	var out []workflow.Expense
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id, false)
+		g, _, err := visibleGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}

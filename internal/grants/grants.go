@@ -102,7 +102,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		g, grp, err := lockedGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
 	var out View
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, false)
+		g, grp, err := visibleGrant(ctx, tx, a, id)
 		out = view(g, grp, a)
 		return err
 	})
@@ -198,7 +198,7 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		g, grp, err := lockedGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func (s *Service) Ledger(ctx context.Context, a workflow.Actor, id int64) (View,
 	var v View
 	var out []workflow.LedgerEntry
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, false)
+		g, grp, err := visibleGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
