@@ -155,9 +155,9 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 
 // ListFilter narrows Grants; zero fields match everything.
 type ListFilter struct {
-	State     workflow.State
-	ProgramID int64
-	Province  string
+	State     workflow.State `json:"state"`
+	ProgramID int64          `json:"program_id"`
+	Province  string         `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
 }
 
 // Grants returns the grants in a's scope that match f, without their

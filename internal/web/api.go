@@ -189,6 +189,9 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return err
 	}
 	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province")}
+	if p := validate.Check(f); p != nil {
+		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid", Details: p}
+	}
 	if f.State != "" && !f.State.Valid() {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
 			Details: []workflow.Detail{{Field: "state", Message: "status tidak dikenal"}}}

@@ -79,6 +79,8 @@ func TestInputsRefuseControlCharactersAndRanges(t *testing.T) {
 	mxWantErr(t, "act comment NUL", e.json(t, admin, http.MethodPost, fmt.Sprintf("/api/v1/grants/%d/actions/cancel", g.id),
 		map[string]any{"comment": "bubar\u0000"}), http.StatusUnprocessableEntity, "comment")
 
+	mxWantErr(t, "province query NUL", e.json(t, admin, http.MethodGet, "/api/v1/grants?province=Jawa%00Barat", nil), http.StatusBadRequest, "province")
+
 	if after := e.counts(t, g); after != before {
 		t.Fatalf("refused requests wrote: before %+v, after %+v", before, after)
 	}
