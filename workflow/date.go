@@ -14,10 +14,12 @@ type Date struct{ t time.Time }
 
 const dateLayout = "2006-01-02"
 
-// ParseDate parses YYYY-MM-DD; it returns an EInvalid *Error for anything else.
+// ParseDate parses YYYY-MM-DD; it returns an EInvalid *Error for anything
+// else, and for 0001-01-01, which is the zero Date ("not set") and so could
+// never be stored as the day it names.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(dateLayout, s)
-	if err != nil {
+	if err != nil || t.IsZero() {
 		return Date{}, Errorf(EInvalid, "tanggal %q tidak valid, gunakan format YYYY-MM-DD", s)
 	}
 	return Date{t}, nil

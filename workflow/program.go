@@ -40,14 +40,6 @@ var defaultRules = map[Kind]ActivityRule{
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 
-// DefaultCeiling returns the SPEC §2 grant ceiling in rupiah for k, or 0 for
-// an unknown kind.
-func DefaultCeiling(k Kind) int64 { return defaultCeilings[k] }
-
-// DefaultActivityRule returns the SPEC §2 In/On pattern for k (3+2 for
-// teacher groups, 5+2 for KKM and POKJAWAS), or the zero rule for an unknown kind.
-func DefaultActivityRule(k Kind) ActivityRule { return defaultRules[k] }
-
 // DefaultTranchePercents returns a fresh copy of the default split, [70, 30].
 func DefaultTranchePercents() []int { return []int{70, 30} }
 

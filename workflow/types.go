@@ -103,36 +103,36 @@ type ActivityRule struct {
 
 // Category is a budget category; CapPercent 0 means no cap.
 type Category struct {
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	CapPercent int    `json:"cap_percent"`
+	Code       string `json:"code" validate:"required,max=50,nocontrol" label:"Kode kategori"`
+	Name       string `json:"name" validate:"required,max=200,nocontrol" label:"Nama kategori"`
+	CapPercent int    `json:"cap_percent" validate:"min=0,max=100" label:"Batas persen kategori"`
 }
 
 // TaxRates are withholding rates in basis points (1100 = 11 %).
 type TaxRates struct {
-	PPN   int `json:"ppn_bps"`
-	PPh21 int `json:"pph21_bps"`
-	PPh22 int `json:"pph22_bps"`
-	PPh23 int `json:"pph23_bps"`
+	PPN   int `json:"ppn_bps" validate:"min=0,max=10000" label:"Tarif PPN"`
+	PPh21 int `json:"pph21_bps" validate:"min=0,max=10000" label:"Tarif PPh 21"`
+	PPh22 int `json:"pph22_bps" validate:"min=0,max=10000" label:"Tarif PPh 22"`
+	PPh23 int `json:"pph23_bps" validate:"min=0,max=10000" label:"Tarif PPh 23"`
 }
 
 // Program is one fiscal year or round of the grant programme with its juknis settings.
 type Program struct {
 	ID               int64                 `json:"id"`
-	Name             string                `json:"name"`
-	Year             int                   `json:"year"`
-	ProposalOpensOn  Date                  `json:"proposal_opens_on"`
-	ProposalClosesOn Date                  `json:"proposal_closes_on"`
-	ActivityEndsOn   Date                  `json:"activity_ends_on"`
-	ReportDueOn      Date                  `json:"report_due_on"`
-	BudgetTotal      int64                 `json:"budget_total"`
+	Name             string                `json:"name" validate:"max=200,nocontrol" label:"Nama program"`
+	Year             int                   `json:"year" validate:"min=0,max=9999" label:"Tahun"`
+	ProposalOpensOn  Date                  `json:"proposal_opens_on" validate:"day" label:"Tanggal pembukaan proposal"`
+	ProposalClosesOn Date                  `json:"proposal_closes_on" validate:"day" label:"Tanggal penutupan proposal"`
+	ActivityEndsOn   Date                  `json:"activity_ends_on" validate:"day" label:"Tanggal akhir kegiatan"`
+	ReportDueOn      Date                  `json:"report_due_on" validate:"day" label:"Batas LPJ"`
+	BudgetTotal      int64                 `json:"budget_total" validate:"min=0,max=1000000000000000" label:"Pagu program"`
 	Ceilings         map[Kind]int64        `json:"ceilings"`
 	ActivityRules    map[Kind]ActivityRule `json:"activity_rules"`
-	TranchePercents  []int                 `json:"tranche_percents"`
-	Categories       []Category            `json:"categories"`
+	TranchePercents  []int                 `json:"tranche_percents" validate:"max=12,dive,min=0,max=100" label:"Persen tahap"`
+	Categories       []Category            `json:"categories" validate:"max=100,dive" label:"Kategori anggaran"`
 	TaxRates         TaxRates              `json:"tax_rates"`
-	AtRiskAfterDays  int                   `json:"at_risk_after_days"`
-	DormantAfterDays int                   `json:"dormant_after_days"`
+	AtRiskAfterDays  int                   `json:"at_risk_after_days" validate:"min=0,max=3650" label:"Batas hari berisiko"`
+	DormantAfterDays int                   `json:"dormant_after_days" validate:"min=0,max=3650" label:"Batas hari tidak aktif"`
 	CreatedAt        time.Time             `json:"created_at"`
 }
 
@@ -150,29 +150,29 @@ const (
 // Member is one teacher, head or supervisor in a group.
 type Member struct {
 	ID          int64    `json:"id"`
-	Name        string   `json:"name"`
-	SimpatikaID string   `json:"simpatika_id"`
-	NIP         string   `json:"nip"`
-	Madrasah    string   `json:"madrasah"`
-	Position    Position `json:"position"`
+	Name        string   `json:"name" validate:"max=200,nocontrol" label:"Nama anggota"`
+	SimpatikaID string   `json:"simpatika_id" validate:"max=20,nocontrol" label:"SIMPATIKA ID anggota"`
+	NIP         string   `json:"nip" validate:"max=18,nocontrol" label:"NIP anggota"`
+	Madrasah    string   `json:"madrasah" validate:"max=200,nocontrol" label:"Madrasah anggota"`
+	Position    Position `json:"position" validate:"max=20,nocontrol" label:"Jabatan anggota"`
 }
 
 // Group is a teacher working group.
 type Group struct {
 	ID                int64     `json:"id"`
-	Kind              Kind      `json:"kind"`
-	Name              string    `json:"name"`
-	Subject           string    `json:"subject"`
-	Level             string    `json:"level"`
-	Province          string    `json:"province"`
-	Regency           string    `json:"regency"`
-	SKNumber          string    `json:"sk_number"`
-	BankName          string    `json:"bank_name"`
-	BankAccountNumber string    `json:"bank_account_number"`
-	BankAccountName   string    `json:"bank_account_name"`
-	NPWP              string    `json:"npwp"`
+	Kind              Kind      `json:"kind" validate:"max=20,nocontrol" label:"Jenis kelompok"`
+	Name              string    `json:"name" validate:"max=200,nocontrol" label:"Nama kelompok"`
+	Subject           string    `json:"subject" validate:"max=200,nocontrol" label:"Mata pelajaran"`
+	Level             string    `json:"level" validate:"max=10,nocontrol" label:"Jenjang"`
+	Province          string    `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
+	Regency           string    `json:"regency" validate:"max=100,nocontrol" label:"Kabupaten/kota"`
+	SKNumber          string    `json:"sk_number" validate:"max=100,nocontrol" label:"Nomor SK"`
+	BankName          string    `json:"bank_name" validate:"max=100,nocontrol" label:"Nama bank"`
+	BankAccountNumber string    `json:"bank_account_number" validate:"max=20,nocontrol" label:"Nomor rekening"`
+	BankAccountName   string    `json:"bank_account_name" validate:"max=200,nocontrol" label:"Nama pemilik rekening"`
+	NPWP              string    `json:"npwp" validate:"max=16,nocontrol" label:"NPWP"`
 	Remote            bool      `json:"remote"`
-	Members           []Member  `json:"members"`
+	Members           []Member  `json:"members" validate:"max=1000,dive" label:"Anggota"`
 	CreatedAt         time.Time `json:"created_at"`
 }
 
@@ -200,10 +200,10 @@ const (
 type Activity struct {
 	ID                  int64          `json:"id"`
 	Seq                 int            `json:"seq"`
-	Kind                ActivityKind   `json:"kind"`
-	Title               string         `json:"title"`
-	PlannedOn           Date           `json:"planned_on"`
-	PlannedParticipants int            `json:"planned_participants"`
+	Kind                ActivityKind   `json:"kind" validate:"max=10,nocontrol" label:"Jenis kegiatan"`
+	Title               string         `json:"title" validate:"max=200,nocontrol" label:"Judul kegiatan"`
+	PlannedOn           Date           `json:"planned_on" validate:"day" label:"Tanggal rencana kegiatan"`
+	PlannedParticipants int            `json:"planned_participants" validate:"min=0,max=1000" label:"Rencana jumlah peserta"`
 	Status              ActivityStatus `json:"status"`
 	HeldOn              Date           `json:"held_on"`
 	AttendeeCount       int            `json:"attendee_count"`
@@ -220,22 +220,22 @@ type Activity struct {
 type BudgetLine struct {
 	ID          int64  `json:"id"`
 	Seq         int    `json:"seq"`
-	Category    string `json:"category"`
-	Description string `json:"description"`
-	Quantity    int64  `json:"quantity"`
-	Unit        string `json:"unit"`
-	UnitPrice   int64  `json:"unit_price"`
+	Category    string `json:"category" validate:"max=50,nocontrol" label:"Kategori anggaran"`
+	Description string `json:"description" validate:"max=500,nocontrol" label:"Uraian anggaran"`
+	Quantity    int64  `json:"quantity" validate:"min=0,max=1000000" label:"Volume"`
+	Unit        string `json:"unit" validate:"max=50,nocontrol" label:"Satuan"`
+	UnitPrice   int64  `json:"unit_price" validate:"min=0,max=1000000000000000" label:"Harga satuan"`
 	Amount      int64  `json:"amount"`
 	Spent       int64  `json:"spent"`
 }
 
 // Proposal is what the group writes and submits.
 type Proposal struct {
-	Background         string       `json:"background"`
-	Objectives         string       `json:"objectives"`
-	SustainabilityPlan string       `json:"sustainability_plan"`
-	Activities         []Activity   `json:"activities"`
-	Budget             []BudgetLine `json:"budget"`
+	Background         string       `json:"background" validate:"max=10000,nocontrol" label:"Latar belakang"`
+	Objectives         string       `json:"objectives" validate:"max=10000,nocontrol" label:"Tujuan"`
+	SustainabilityPlan string       `json:"sustainability_plan" validate:"max=10000,nocontrol" label:"Rencana keberlanjutan"`
+	Activities         []Activity   `json:"activities" validate:"max=100,dive" label:"Kegiatan"`
+	Budget             []BudgetLine `json:"budget" validate:"max=500,dive" label:"Anggaran"`
 }
 
 // State is where a grant stands in the workflow.

@@ -247,23 +247,23 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 		return nil
 	}
 	treasurer := staff["treasurer"]
-	line := func(category string) string {
+	line := func(category string) int64 {
 		for _, b := range v.Budget {
 			if b.Category == category {
-				return fmt.Sprint(b.ID)
+				return b.ID
 			}
 		}
-		return ""
+		return 0
 	}
-	expenses := []ExpenseForm{
-		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (15 orang)", Amount: "675.000", BudgetLineID: line("konsumsi")},
-		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: "900.000", TaxPPh: "45.000", BudgetLineID: line("honorarium")},
-		{Vendor: "Toko Buku Pelita", Description: "ATK dan kertas HVS", Amount: "1.100.000", TaxPPN: "108.108", BudgetLineID: line("atk_bahan")},
-		{Vendor: "Toko Buku Pelita", Description: "ATK (salah input, dicatat ulang)", Amount: "150.000", BudgetLineID: line("atk_bahan")},
+	expenses := []ExpenseInput{
+		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (15 orang)", Amount: 675_000, BudgetLineID: line("konsumsi")},
+		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: 900_000, TaxPPh: 45_000, BudgetLineID: line("honorarium")},
+		{Vendor: "Toko Buku Pelita", Description: "ATK dan kertas HVS", Amount: 1_100_000, TaxPPN: 108_108, BudgetLineID: line("atk_bahan")},
+		{Vendor: "Toko Buku Pelita", Description: "ATK (salah input, dicatat ulang)", Amount: 150_000, BudgetLineID: line("atk_bahan")},
 	}
 	var last workflow.Expense
 	for i, f := range expenses {
-		f.SpentOn = today.String()
+		f.SpentOn = today
 		obj, err := s.Ingest(ctx, bytes.NewReader(demoReceipt(i)))
 		if err != nil {
 			return fmt.Errorf("demo receipt: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
 	"grantflow/workflow"
 )
 
@@ -93,12 +94,15 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
 		return View{}, err
 	}
-	if err := p.Normalize(); err != nil {
+	// The tags check what Normalize made of the proposal (trimmed texts),
+	// or, when Normalize refused it, the proposal as sent.
+	rules := p.Normalize()
+	if err := validate.With(p, rules, "proposal tidak valid"); err != nil {
 		return View{}, err
 	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		g, grp, err := lockedGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -142,7 +146,7 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
 	var out View
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, false)
+		g, grp, err := visibleGrant(ctx, tx, a, id)
 		out = view(g, grp, a)
 		return err
 	})
@@ -151,9 +155,9 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 
 // ListFilter narrows Grants; zero fields match everything.
 type ListFilter struct {
-	State     workflow.State
-	ProgramID int64
-	Province  string
+	State     workflow.State `json:"state"`
+	ProgramID int64          `json:"program_id"`
+	Province  string         `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
 }
 
 // Grants returns the grants in a's scope that match f, without their
@@ -179,25 +183,29 @@ func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([
 
 // ActInput is the body of POST /grants/{id}/actions/{action}.
 type ActInput struct {
-	Comment        string         `json:"comment"`
-	ApprovedAmount int64          `json:"approved_amount"`
-	ExpectedState  workflow.State `json:"expected_state"`
+	Comment        string         `json:"comment" validate:"max=10000,nocontrol" label:"Komentar"`
+	ApprovedAmount int64          `json:"approved_amount" validate:"min=0,max=1000000000000000" label:"Jumlah disetujui"`
+	ExpectedState  workflow.State `json:"expected_state" validate:"max=40,nocontrol" label:"Status yang diharapkan"`
 }
 
 // Act applies a workflow action to a grant in one transaction holding the
 // grant's row lock, and appends the event. Of two people acting at once,
-// one wins and the other gets EConflict. Disbursements go through Disburse.
+// one wins and the other gets EConflict. Disbursements need the transfer:
+// they go through Disburse or DisburseAction.
 func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action workflow.Action, in ActInput) (View, error) {
+	if err := validate.Err(in, "tindakan tidak valid"); err != nil {
+		return View{}, err
+	}
 	var out View
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id, true)
+		g, grp, err := lockedGrant(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
 		// Only after the scope check: a grant the caller may not see
 		// answers 404 here too, like a missing one.
 		if action == workflow.Disburse {
-			return workflow.Errorf(workflow.EUnprocessable, "penyaluran dicatat melalui POST /api/v1/grants/%d/disbursements", id)
+			return workflow.Errorf(workflow.EUnprocessable, "penyaluran hibah %d memerlukan data transfer (tahap, jumlah, tanggal, referensi)", id)
 		}
 		// Jakarta time: the proposal window is a range of local calendar days.
 		req := workflow.Request{Action: action, Actor: a, Now: s.now().In(jakarta), Comment: in.Comment,

@@ -14,11 +14,11 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,9 +252,9 @@ func (f *mxFix) ingest(t *testing.T, b []byte) *evidence.Object {
 }
 
 func (f *mxFix) spend(t *testing.T, g *mxFunded, category string, amount int64, receipt *evidence.Object) (workflow.Expense, error) {
-	return f.svc.RecordExpense(mxCtxOf(t), g.treasurer, g.id, grants.ExpenseForm{
-		SpentOn: f.today.AddDays(-5).String(), BudgetLineID: strconv.FormatInt(g.lines[category].ID, 10),
-		Vendor: "Toko Sumber Rejeki", Description: "Belanja " + category, Amount: strconv.FormatInt(amount, 10)}, receipt)
+	return f.svc.RecordExpense(mxCtxOf(t), g.treasurer, g.id, grants.ExpenseInput{
+		SpentOn: f.today.AddDays(-5), BudgetLineID: g.lines[category].ID,
+		Vendor: "Toko Sumber Rejeki", Description: "Belanja " + category, Amount: amount}, receipt)
 }
 
 func mxCode(t *testing.T, what string, err error, code workflow.Code, field string) {
@@ -299,7 +299,7 @@ func TestMoneyExtCollectGarbage(t *testing.T) {
 				t.Fatal(err)
 			}
 			proof := f.ingest(t, mxPDFOf("bukti setor"))
-			if _, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: "1000", PaidOn: f.today.String(),
+			if _, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 1000, PaidOn: f.today,
 				NTPN: "0123456789ABCDEF"}, proof); err != nil {
 				t.Fatal(err)
 			}
@@ -431,18 +431,18 @@ func TestMoneyExtServiceRules(t *testing.T) {
 	receipt := f.ingest(t, mxPNGOf(t, 9))
 
 	t.Run("every problem at once", func(t *testing.T) {
-		_, err := f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseForm{Amount: "0"}, nil)
+		_, err := f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{}, nil)
 		for _, field := range []string{"spent_on", "budget_line_id", "vendor", "description", "amount", "receipt"} {
 			mxCode(t, "empty form, amount 0", err, workflow.EUnprocessable, field)
 		}
-		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseForm{SpentOn: f.today.String(),
-			BudgetLineID: strconv.FormatInt(g.lines["konsumsi"].ID, 10), Vendor: "V", Description: "D", Amount: "1000",
-			TaxPPN: "9223372036854775807", TaxPPh: "9223372036854775807"}, receipt)
+		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: f.today,
+			BudgetLineID: g.lines["konsumsi"].ID, Vendor: "V", Description: "D", Amount: 1000,
+			TaxPPN: math.MaxInt64, TaxPPh: math.MaxInt64}, receipt)
 		mxCode(t, "taxes overflowing int64", err, workflow.EUnprocessable, "tax_pph")
-		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseForm{SpentOn: f.today.String(),
-			BudgetLineID: strconv.FormatInt(g.lines["konsumsi"].ID, 10), Vendor: "Toko \xc3\x28", Description: "D", Amount: "1000"}, receipt)
+		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: f.today,
+			BudgetLineID: g.lines["konsumsi"].ID, Vendor: "Toko \xc3\x28", Description: "D", Amount: 1000}, receipt)
 		mxCode(t, "invalid UTF-8", err, workflow.EUnprocessable, "vendor")
-		_, err = f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: "0", PaidOn: "", NTPN: "x"}, nil)
+		_, err = f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{NTPN: "x"}, nil)
 		for _, field := range []string{"amount", "paid_on", "ntpn"} {
 			mxCode(t, "empty refund", err, workflow.EUnprocessable, field)
 		}
@@ -552,8 +552,8 @@ func TestMoneyExtServiceRules(t *testing.T) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: strconv.FormatInt(bal, 10),
-					PaidOn: f.today.String(), NTPN: fmt.Sprintf("NTPN%012d", i)}, nil)
+				_, errs[i] = f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: bal,
+					PaidOn: f.today, NTPN: fmt.Sprintf("NTPN%012d", i)}, nil)
 			})
 		}
 		wg.Wait()

@@ -9,18 +9,19 @@ import (
 
 	"grantflow/internal/auth"
 	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
 	"grantflow/workflow"
 )
 
 // NewUser is the input of CreateUser.
 type NewUser struct {
-	Email    string          `json:"email"`
-	Name     string          `json:"name"`
-	Password string          `json:"password"`
-	Roles    []workflow.Role `json:"roles"`
-	GroupID  int64           `json:"group_id"`
-	Province string          `json:"province"`
-	Regency  string          `json:"regency"`
+	Email    string          `json:"email" validate:"max=254,nocontrol" label:"Email"`
+	Name     string          `json:"name" validate:"max=200,nocontrol" label:"Nama pengguna"`
+	Password string          `json:"password" label:"Kata sandi"`
+	Roles    []workflow.Role `json:"roles" validate:"max=10,dive,max=40,nocontrol" label:"Peran"`
+	GroupID  int64           `json:"group_id" validate:"min=0" label:"Kelompok"`
+	Province string          `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
+	Regency  string          `json:"regency" validate:"max=100,nocontrol" label:"Kabupaten/kota"`
 }
 
 // UserView is a user as the API shows it: never the password hash.
@@ -104,7 +105,7 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 	if in.Regency != "" && in.Province == "" {
 		p.Add("regency", "kabupaten/kota memerlukan provinsi")
 	}
-	if err := p.Err("data pengguna tidak valid"); err != nil {
+	if err := validate.With(in, p.Err("data pengguna tidak valid"), "data pengguna tidak valid"); err != nil {
 		return UserView{}, err
 	}
 	hash, err := auth.HashPassword(in.Password)

@@ -87,7 +87,7 @@ func (s *Service) BackfillPreviews(ctx context.Context, limit int) (int, error) 
 		return 0, err
 	}
 	for _, j := range jobs {
-		s.schedulePreview(j[0], j[1])
+		s.schedulePreview(j.SHA256, j.MIME)
 	}
 	return len(jobs), nil
 }

@@ -2,7 +2,6 @@ package grants_test
 
 import (
 	"bytes"
-	"strconv"
 	"testing"
 	"time"
 
@@ -45,8 +44,8 @@ func TestBackgroundPreviews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bg.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseForm{SpentOn: f.today.String(),
-		BudgetLineID: strconv.FormatInt(g.lines["konsumsi"].ID, 10), Vendor: "Warung", Description: "Snack", Amount: "10000"}, &fresh); err != nil {
+	if _, err := bg.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: f.today,
+		BudgetLineID: g.lines["konsumsi"].ID, Vendor: "Warung", Description: "Snack", Amount: 10_000}, &fresh); err != nil {
 		t.Fatal(err)
 	}
 	n, err := bg.BackfillPreviews(ctx, 100)

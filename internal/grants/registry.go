@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
 	"grantflow/workflow"
 )
 
@@ -15,7 +16,7 @@ func (s *Service) CreateProgram(ctx context.Context, a workflow.Actor, p workflo
 	}
 	p.ID = 0
 	p.ApplyDefaults()
-	if err := p.Validate(); err != nil {
+	if err := validate.With(p, p.Validate(), "data program tidak valid"); err != nil {
 		return p, err
 	}
 	return s.db.CreateProgram(ctx, p)
@@ -39,7 +40,7 @@ func (s *Service) CreateGroup(ctx context.Context, a workflow.Actor, g workflow.
 	}
 	g.ID = 0
 	g.Normalize()
-	if err := g.Validate(); err != nil {
+	if err := validate.With(g, g.Validate(), "data kelompok tidak valid"); err != nil {
 		return g, err
 	}
 	if !a.Has(workflow.RoleAdmin) && !a.Sees(0, g.Province, g.Regency) {

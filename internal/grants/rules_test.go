@@ -17,12 +17,12 @@ func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 	g := f.fundedGrant(t) // tranche 1 transferred 20 days ago
 
 	// A refund dated before any money arrived is refused, naming paid_on.
-	_, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: "1000",
-		PaidOn: f.today.AddDays(-30).String(), NTPN: "AAAABBBBCCCCDDDD"}, nil)
+	_, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 1000,
+		PaidOn: f.today.AddDays(-30), NTPN: "AAAABBBBCCCCDDDD"}, nil)
 	mxCode(t, "refund before the first transfer", err, workflow.EUnprocessable, "paid_on")
 
 	// One NTPN is one deposit: the second time, on any grant, is a conflict.
-	in := grants.RefundInput{Amount: "1000", PaidOn: f.today.String(), NTPN: "0A1B2C3D4E5F6G7H"}
+	in := grants.RefundInput{Amount: 1000, PaidOn: f.today, NTPN: "0A1B2C3D4E5F6G7H"}
 	if _, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, in, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +116,8 @@ func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, mxPNGOf(t, 61))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.RecordRefund(ctx, a.treasurer, a.id, grants.RefundInput{Amount: "5507500",
-		PaidOn: f.today.String(), NTPN: "KEMBALI000000001"}, nil); err != nil {
+	if _, err := f.svc.RecordRefund(ctx, a.treasurer, a.id, grants.RefundInput{Amount: 5_507_500,
+		PaidOn: f.today, NTPN: "KEMBALI000000001"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	admin := f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleAdmin}})

@@ -111,23 +111,31 @@ func scopeOf(a workflow.Actor) postgres.Scope {
 
 // visibleGrant loads grant id and its group (without members); out-of-scope grants answer
 // ENotFound exactly like missing ones, so ids reveal nothing.
-func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64, lock bool) (workflow.Grant, workflow.Group, error) {
-	var g workflow.Grant
-	var err error
-	if lock {
-		g, err = tx.GrantForUpdate(ctx, id)
-	} else {
-		g, err = tx.Grant(ctx, id)
-	}
+func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64) (workflow.Grant, workflow.Group, error) {
+	g, err := tx.Grant(ctx, id)
 	if err != nil {
 		return g, workflow.Group{}, err
 	}
+	return inScope(ctx, tx, a, g)
+}
+
+// lockedGrant is visibleGrant holding the grant's row lock until the
+// transaction ends: every change starts here.
+func lockedGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int64) (workflow.Grant, workflow.Group, error) {
+	g, err := tx.GrantForUpdate(ctx, id)
+	if err != nil {
+		return g, workflow.Group{}, err
+	}
+	return inScope(ctx, tx, a, g)
+}
+
+func inScope(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant) (workflow.Grant, workflow.Group, error) {
 	grp, err := tx.GroupHeader(ctx, g.GroupID)
 	if err != nil {
 		return g, grp, err
 	}
 	if !a.Sees(grp.ID, grp.Province, grp.Regency) {
-		return g, grp, workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", id)
+		return g, grp, workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", g.ID)
 	}
 	return g, grp, nil
 }
@@ -137,7 +145,7 @@ func visibleGrant(ctx context.Context, tx *postgres.Tx, a workflow.Actor, id int
 func readInScope[T any](ctx context.Context, s *Service, a workflow.Actor, id int64, read func(*postgres.Tx) (T, error)) (T, error) {
 	var out T
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		if _, _, err := visibleGrant(ctx, tx, a, id, false); err != nil {
+		if _, _, err := visibleGrant(ctx, tx, a, id); err != nil {
 			return err
 		}
 		var err error

@@ -30,9 +30,15 @@ func (q q) SetPreview(ctx context.Context, sha256, preview string) error {
 	return mapErr(err)
 }
 
-// ImagesWithoutPreview returns up to limit distinct (sha256, mime) pairs of
-// images that have no preview yet, oldest first.
-func (q q) ImagesWithoutPreview(ctx context.Context, limit int) ([][2]string, error) {
+// Blob is one stored file's content key and type.
+type Blob struct {
+	SHA256 string
+	MIME   string
+}
+
+// ImagesWithoutPreview returns up to limit distinct stored images that have
+// no preview yet, oldest first.
+func (q q) ImagesWithoutPreview(ctx context.Context, limit int) ([]Blob, error) {
 	const query = `SELECT sha256, mime FROM evidence
 		WHERE preview_sha256 IS NULL AND mime IN ('image/jpeg', 'image/png')
 		GROUP BY sha256, mime ORDER BY min(id) LIMIT $1`
@@ -41,10 +47,10 @@ func (q q) ImagesWithoutPreview(ctx context.Context, limit int) ([][2]string, er
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out [][2]string
+	var out []Blob
 	for rows.Next() {
-		var p [2]string
-		if err := rows.Scan(&p[0], &p[1]); err != nil {
+		var p Blob
+		if err := rows.Scan(&p.SHA256, &p.MIME); err != nil {
 			return nil, mapErr(err)
 		}
 		out = append(out, p)

@@ -282,13 +282,22 @@ func (q q) EachEvent(ctx context.Context, grantID int64, fn func(workflow.Event)
 	return mapErr(rows.Err())
 }
 
-// GrantPlace returns a grant's state and its group's id and region: what a
-// permission check needs, in one statement. A missing grant is ENotFound.
-func (q q) GrantPlace(ctx context.Context, id int64) (state workflow.State, groupID int64, province, regency string, err error) {
+// Place is where a grant stands and whose it is: its state and its group's
+// id and region.
+type Place struct {
+	State    workflow.State
+	GroupID  int64
+	Province string
+	Regency  string
+}
+
+// GrantPlace returns a grant's Place: what a permission check needs, in one
+// statement. A missing grant is ENotFound.
+func (q q) GrantPlace(ctx context.Context, id int64) (Place, error) {
 	const query = `SELECT g.state, g.group_id, gr.province, gr.regency FROM grants g JOIN groups gr ON gr.id = g.group_id WHERE g.id = $1`
-	err = q.x.QueryRowxContext(ctx, query, id).Scan(&state, &groupID, &province, &regency)
-	if err != nil {
-		return "", 0, "", "", notFound(err, "hibah", id)
+	var p Place
+	if err := q.x.QueryRowxContext(ctx, query, id).Scan(&p.State, &p.GroupID, &p.Province, &p.Regency); err != nil {
+		return Place{}, notFound(err, "hibah", id)
 	}
-	return state, groupID, province, regency, nil
+	return p, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"grantflow/internal/grants"
+	"grantflow/internal/validate"
 	"grantflow/reports"
 	"grantflow/workflow"
 )
@@ -64,10 +65,14 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		Email    string `json:"email" validate:"max=254,nocontrol" label:"Email"`
+		Password string `json:"password" label:"Kata sandi"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	// A NUL in the address would reach the user lookup; no account has one.
+	if err := validate.Err(in, "data masuk tidak valid"); err != nil {
 		return err
 	}
 	token, u, err := s.svc.Login(c.UserContext(), in.Email, in.Password, c.IP())
@@ -186,6 +191,9 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return err
 	}
 	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province")}
+	if p := validate.Check(f); p != nil {
+		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid", Details: p}
+	}
 	if f.State != "" && !f.State.Valid() {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
 			Details: []workflow.Detail{{Field: "state", Message: "status tidak dikenal"}}}
@@ -259,16 +267,17 @@ func (s *Server) act(c *fiber.Ctx) error {
 		return workflow.Errorf(workflow.ENotFound, "tindakan %q tidak dikenal", c.Params("action"))
 	}
 	if action == workflow.Disburse {
-		// The same transfer as POST /grants/{id}/disbursements, answered
-		// with the grant like every action.
-		var in grants.DisbursementInput
+		// The same transfer as POST /grants/{id}/disbursements plus what
+		// every action takes, answered with the grant like every action.
+		var in grants.DisburseActionInput
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
-		if _, err := s.svc.Disburse(c.UserContext(), actor(c), id, in); err != nil {
-			return err
+		if in.ExpectedState != "" && !in.ExpectedState.Valid() {
+			return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid",
+				Details: []workflow.Detail{{Field: "expected_state", Message: "status tidak dikenal"}}}
 		}
-		g, err := s.svc.Grant(c.UserContext(), actor(c), id)
+		g, err := s.svc.DisburseAction(c.UserContext(), actor(c), id, in)
 		if err != nil {
 			return err
 		}

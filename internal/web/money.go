@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -73,15 +72,24 @@ func (s *Server) recordExpense(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := f.check(expenseInput(f), "belanja tidak dapat dicatat"); err != nil {
+		return err
+	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
-	e, err := s.svc.RecordExpense(ctx, actor(c), id, grants.ExpenseForm{
-		SpentOn: f["spent_on"], BudgetLineID: f["budget_line_id"], ActivityID: f["activity_id"], Vendor: f["vendor"],
-		Description: f["description"], Amount: f["amount"], TaxPPN: f["tax_ppn"], TaxPPh: f["tax_pph"]}, receipt)
+	in := expenseInput(f)
+	e, err := s.svc.RecordExpense(ctx, actor(c), id, in, receipt)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(e)
+}
+
+// expenseInput reads the expense form's fields; problems stay in f.
+func expenseInput(f *form) grants.ExpenseInput {
+	return grants.ExpenseInput{SpentOn: f.date("spent_on"), BudgetLineID: f.id("budget_line_id"), ActivityID: f.id("activity_id"),
+		Vendor: f.fields["vendor"], Description: f.fields["description"],
+		Amount: f.rupiah("amount"), TaxPPN: f.rupiah("tax_ppn"), TaxPPh: f.rupiah("tax_pph")}
 }
 
 func (s *Server) expenses(c *fiber.Ctx) error {
@@ -105,9 +113,7 @@ func (s *Server) voidExpense(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in grants.VoidInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -135,21 +141,12 @@ func (s *Server) recordRefund(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		in = grants.RefundInput{Amount: f["amount"], PaidOn: f["paid_on"], NTPN: f["ntpn"]}
-	} else {
-		var body struct {
-			Amount int64         `json:"amount"`
-			PaidOn workflow.Date `json:"paid_on"`
-			NTPN   string        `json:"ntpn"`
-		}
-		if err := decodeJSON(c, &body); err != nil {
+		in = grants.RefundInput{Amount: f.rupiah("amount"), PaidOn: f.date("paid_on"), NTPN: f.fields["ntpn"]}
+		if err := f.check(in, "setoran sisa dana tidak valid"); err != nil {
 			return err
 		}
-		if body.Amount < 0 {
-			return &workflow.Error{Code: workflow.EUnprocessable, Message: "setoran sisa dana tidak valid",
-				Details: []workflow.Detail{{Field: "amount", Message: "jumlah tidak boleh negatif"}}}
-		}
-		in = grants.RefundInput{Amount: strconv.FormatInt(body.Amount, 10), PaidOn: body.PaidOn.String(), NTPN: body.NTPN}
+	} else if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
@@ -242,7 +239,7 @@ func (s *Server) addEvidence(c *fiber.Ctx) error {
 	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
-	row, err := s.svc.AddActivityEvidence(ctx, actor(c), id, aid, strings.TrimSpace(f["kind"]), obj)
+	row, err := s.svc.AddActivityEvidence(ctx, actor(c), id, aid, strings.TrimSpace(f.fields["kind"]), obj)
 	if err != nil {
 		return err
 	}

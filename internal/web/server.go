@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -290,7 +291,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status = fiber.StatusInternalServerError
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.Details = we.Code, we.Message, we.Details
+	body.Error.Code, body.Error.Message, body.Error.Details = we.Code, we.Message, boundDetails(we.Details)
 	if body.Error.Details == nil {
 		body.Error.Details = []workflow.Detail{}
 	}
@@ -306,4 +307,17 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Warn("unavailable", "request_id", c.Locals("request_id"), "path", c.Path(), "error", err.Error())
 	}
 	return c.Status(status).JSON(body)
+}
+
+// maxDetails bounds the details of one error response: a form with
+// thousands of bad fields gets a small answer, not one line per field.
+const maxDetails = 50
+
+// boundDetails keeps the first maxDetails details and says how many more
+// there were in one last detail.
+func boundDetails(ds []workflow.Detail) []workflow.Detail {
+	if len(ds) <= maxDetails {
+		return ds
+	}
+	return append(ds[:maxDetails:maxDetails], workflow.Detail{Message: fmt.Sprintf("… dan %d lainnya", len(ds)-maxDetails)})
 }

@@ -45,7 +45,7 @@ func bodyStream(c *fiber.Ctx) (*countingReader, error) {
 // readMultipart walks a multipart/form-data body: text fields are returned
 // by name (each at most 64 KiB, no repeats, only the allowed names) and the
 // file part named fileField is streamed into onFile as it arrives.
-func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func(io.Reader) error) (map[string]string, error) {
+func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func(io.Reader) error) (*form, error) {
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, workflow.Errorf(workflow.EInvalid, "kirim sebagai multipart/form-data")
@@ -110,11 +110,16 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 			p.Add(name, "kolom tidak dikenal")
 			_, _ = io.Copy(io.Discard, part)
 		}
+		// A form of thousands of parts is not a person's mistake: stop
+		// reading once the answer is already full.
+		if len(p) > maxDetails {
+			return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir tidak valid: terlalu banyak kolom yang salah", Details: p}
+		}
 	}
 	if len(p) > 0 {
 		return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir tidak valid", Details: p}
 	}
-	return fields, nil
+	return &form{fields: fields}, nil
 }
 
 // ingestPart returns an onFile callback that stores the part through the

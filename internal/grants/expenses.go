@@ -1,0 +1,210 @@
+package grants
+
+import (
+	"context"
+	"strings"
+
+	"grantflow/internal/evidence"
+	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
+	"grantflow/money"
+	"grantflow/workflow"
+)
+
+// ExpenseInput is a purchase as the treasurer records it, already parsed at
+// the boundary (amounts in rupiah, ids, a calendar day); the tags are its
+// field rules (internal/validate). ActivityID 0 means no activity named.
+type ExpenseInput struct {
+	SpentOn      workflow.Date `json:"spent_on" validate:"required,day" label:"Tanggal belanja"`
+	BudgetLineID int64         `json:"budget_line_id" validate:"required,gt=0" label:"Baris anggaran"`
+	ActivityID   int64         `json:"activity_id" validate:"gte=0" label:"Kegiatan"`
+	Vendor       string        `json:"vendor" validate:"required,max=200,nocontrol" label:"Nama toko/penyedia"`
+	Description  string        `json:"description" validate:"required,max=1000,nocontrol" label:"Uraian belanja"`
+	Amount       int64         `json:"amount" validate:"required,gt=0" label:"Nilai belanja"`
+	TaxPPN       int64         `json:"tax_ppn" validate:"gte=0" label:"PPN"`
+	TaxPPh       int64         `json:"tax_pph" validate:"gte=0" label:"PPh"`
+}
+
+// RecordExpense records a purchase backed by a stored receipt (treasurer of
+// the group, grant funded). Under the grant's row lock it refuses, with the
+// numbers, spending beyond the budget line or beyond the money in hand, so
+// concurrent expenses can never jointly overspend.
+func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64, in ExpenseInput, receipt *evidence.Object) (workflow.Expense, error) {
+	in.Vendor, in.Description = strings.TrimSpace(in.Vendor), strings.TrimSpace(in.Description)
+	p := validate.Check(in)
+	s.notFuture(&p, "spent_on", in.SpentOn)
+	e := workflow.Expense{GrantID: id, CreatedBy: a.UserID, SpentOn: in.SpentOn, BudgetLineID: in.BudgetLineID,
+		ActivityID: in.ActivityID, Vendor: in.Vendor, Description: in.Description, Amount: in.Amount, TaxPPN: in.TaxPPN, TaxPPh: in.TaxPPh}
+	// Compared without forming the sum, which may overflow int64.
+	if e.Amount > 0 && (e.TaxPPN > e.Amount || e.TaxPPh > e.Amount-e.TaxPPN) {
+		p.Add("tax_pph", "jumlah pajak (PPN %s + PPh %s) melebihi nilai belanja (%s)", money.Format(e.TaxPPN), money.Format(e.TaxPPh), money.Format(e.Amount))
+	}
+	if receipt == nil {
+		p.Add("receipt", "bukti belanja (JPEG, PNG atau PDF) wajib diunggah")
+	}
+	var out workflow.Expense
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
+		if err != nil {
+			return err
+		}
+		var line *workflow.BudgetLine
+		for i := range g.Budget {
+			if g.Budget[i].ID == e.BudgetLineID {
+				line = &g.Budget[i]
+			}
+		}
+		if line == nil && e.BudgetLineID != 0 {
+			p.Add("budget_line_id", "baris anggaran tidak ditemukan pada hibah ini")
+		}
+		if e.ActivityID != 0 && !hasActivity(g, e.ActivityID) {
+			p.Add("activity_id", "kegiatan tidak ditemukan pada hibah ini")
+		}
+		if line != nil && e.Amount > 0 && e.Amount > line.Amount-line.Spent { // no sum that could overflow
+			p.Add("amount", "melebihi pagu baris anggaran %q: pagu %s, sudah terpakai %s, sisa %s, diminta %s",
+				line.Description, money.Format(line.Amount), money.Format(line.Spent), money.Format(line.Amount-line.Spent), money.Format(e.Amount))
+		}
+		if e.Amount > 0 && e.Amount > g.Balance() {
+			p.Add("amount", "melebihi dana di tangan: diterima %s, terpakai %s, dikembalikan %s, saldo %s, diminta %s",
+				money.Format(g.Disbursed), money.Format(g.Spent), money.Format(g.Refunded), money.Format(g.Balance()), money.Format(e.Amount))
+		}
+		if err := p.Err("belanja tidak dapat dicatat"); err != nil {
+			return err
+		}
+		file, err := tx.InsertFile(ctx, fileRow(*receipt, id, 0, "receipt", a))
+		if err != nil {
+			return err
+		}
+		e.ReceiptID, e.ReceiptSHA256 = file.ID, file.SHA256
+		if out, err = tx.InsertExpense(ctx, e); err != nil {
+			return err
+		}
+		ev := workflow.NewEvent(g, "record_expense", a, workflow.RoleTreasurer, s.now(), e.Description, map[string]any{
+			"expense_id": out.ID, "amount": e.Amount, "tax_ppn": e.TaxPPN, "tax_pph": e.TaxPPh,
+			"budget_line_id": e.BudgetLineID, "receipt_sha256": file.SHA256})
+		if _, err := tx.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		rows, err := tx.Expenses(ctx, id, out.ID)
+		if err != nil {
+			return err
+		}
+		flagged, err := s.flag(ctx, tx, a, g, rows)
+		if err != nil {
+			return err
+		}
+		out = flagged[0]
+		return nil
+	})
+	if err == nil {
+		s.schedulePreview(receipt.SHA256, receipt.MIME)
+	}
+	return out, err
+}
+
+func hasActivity(g workflow.Grant, id int64) bool {
+	for _, act := range g.Activities {
+		if act.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// flag attaches review flags; duplicate_receipt is for staff eyes only.
+func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, rows []postgres.ExpenseRow) ([]workflow.Expense, error) {
+	prog, err := tx.Program(ctx, g.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := tx.Disbursements(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	var first workflow.Date
+	for _, d := range ds {
+		if first.IsZero() || d.TransferredOn.Before(first) {
+			first = d.TransferredOn
+		}
+	}
+	out := make([]workflow.Expense, len(rows))
+	for i, r := range rows {
+		out[i] = r.Expense
+		out[i].Flags = workflow.ExpenseFlags(r.Expense, first, prog.ActivityEndsOn, r.Duplicate && a.IsStaff())
+		if r.VoidedAt != nil {
+			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(jakarta))
+		}
+	}
+	return out, nil
+}
+
+// Expenses returns a grant's expenses, voided ones included, with flags.
+func (s *Service) Expenses(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Expense, error) {
+	var out []workflow.Expense
+	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
+		g, _, err := visibleGrant(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Expenses(ctx, id, 0)
+		if err != nil {
+			return err
+		}
+		out, err = s.flag(ctx, tx, a, g, rows)
+		return err
+	})
+	return out, err
+}
+
+// VoidInput is the body of an expense's void: why it is reversed.
+type VoidInput struct {
+	Reason string `json:"reason" validate:"required,max=1000,nocontrol" label:"Alasan pembatalan"`
+}
+
+// VoidExpense voids an expense with a reason (treasurer, grant funded); the
+// row stays, the ledger shows the reversal, the audit chain the event.
+func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expenseID int64, reason string) (workflow.Expense, error) {
+	reason = strings.TrimSpace(reason)
+	var out workflow.Expense
+	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Expenses(ctx, id, expenseID)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return workflow.Errorf(workflow.ENotFound, "belanja %d tidak ditemukan", expenseID)
+		}
+		if err := validate.Err(VoidInput{Reason: reason}, "pembatalan tidak valid"); err != nil {
+			return err
+		}
+		if err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason); err != nil {
+			return err
+		}
+		ev := workflow.NewEvent(g, "void_expense", a, workflow.RoleTreasurer, s.now(), reason,
+			map[string]any{"expense_id": expenseID, "amount": rows[0].Amount})
+		if _, err := tx.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		if rows, err = tx.Expenses(ctx, id, expenseID); err != nil {
+			return err
+		}
+		flagged, err := s.flag(ctx, tx, a, g, rows)
+		if err == nil {
+			out = flagged[0]
+		}
+		return err
+	})
+	return out, err
+}
+
+// notFuture refuses a day after today in Jakarta: money is recorded after
+// it moved.
+func (s *Service) notFuture(p *workflow.Problems, field string, d workflow.Date) {
+	if !d.IsZero() && d.After(s.today()) {
+		p.Add(field, "tanggal tidak boleh di masa depan")
+	}
+}
