@@ -7,12 +7,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
 
 	"grantflow/workflow"
 )
@@ -261,18 +264,79 @@ func testStore(t *testing.T, newStore func(*testing.T) Store) {
 		}
 	})
 
+	// Ingest now refuses such files (RefusesUndecodable); blobs stored before
+	// it did, put here directly, still get no preview and no error.
 	t.Run("NoPreviewForHugeOrBrokenImages", func(t *testing.T) {
 		st := newStore(t)
 		for name, data := range map[string][]byte{
 			"50 megapixels": pngHeader(10000, 5000),
 			"broken jpeg":   []byte("\xff\xd8\xff\xe0 not really a jpeg"),
 		} {
-			obj, err := Ingest(t.Context(), st, bytes.NewReader(data), MaxFileBytes)
+			mime, _ := allowed(data)
+			f := tempFile(t, st, data)
+			if err := st.Put(t.Context(), sha(data), f, int64(len(data)), mime); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			discard(f)
+			p, err := MakePreview(t.Context(), st, sha(data), mime)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if obj.Preview != nil {
+			if p != nil {
 				t.Errorf("%s: got a preview", name)
+			}
+		}
+		assertEmptyDir(t, st.TempDir())
+	})
+
+	t.Run("RefusesUndecodable", func(t *testing.T) {
+		st := newStore(t)
+		jpg := jpegBytes(t, 320, 240)
+		for _, tc := range []struct {
+			name, mime string // mime: what the sniff sees, so the refusal is the decoder's
+			data       []byte
+		}{
+			{"jpeg header then html", MIMEJPEG, append(slices.Clone(jpg[:20]), "<html><body><script>alert(1)</script></body></html>"...)},
+			{"jpeg cut after 300 bytes", MIMEJPEG, jpg[:300]},
+			{"png signature then random bytes", MIMEPNG, append([]byte("\x89PNG\r\n\x1a\n"), randomBytes(4096)...)},
+			{"pdf header then html", MIMEPDF, []byte("%PDF-1.4\n<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n")},
+			{"pdf cut in half", MIMEPDF, pdfBytes(0)[:len(pdfBytes(0))/2]},
+			{"png declaring 20000x20000", MIMEPNG, pngHeader(20000, 20000)},
+			{"png cut before its end", MIMEPNG, pngBytes(t, 64, 48)[:200]},
+		} {
+			if got, _ := allowed(tc.data); got != tc.mime {
+				t.Fatalf("%s: sniffed as %q, want %q; the fixture is wrong", tc.name, got, tc.mime)
+			}
+			_, err := Ingest(t.Context(), st, bytes.NewReader(tc.data), MaxFileBytes)
+			if code := workflow.ErrorCode(err); code != workflow.EUnsupported {
+				t.Errorf("%s: error %v, want code %s", tc.name, err, workflow.EUnsupported)
+				continue
+			}
+			var we *workflow.Error
+			if !errors.As(err, &we) || !strings.HasPrefix(we.Message, msgCorrupt) {
+				t.Errorf("%s: message of %v, want it to start %q", tc.name, err, msgCorrupt)
+			}
+			if bomb := strings.Contains(tc.name, "20000"); bomb != strings.Contains(err.Error(), "megapiksel") {
+				t.Errorf("%s: %v; want the pixel limit named: %v", tc.name, err, bomb)
+			}
+		}
+		assertNoBlobs(t, st)
+		assertEmptyDir(t, st.TempDir())
+	})
+
+	t.Run("AcceptsRealWorldPDFs", func(t *testing.T) {
+		st := newStore(t)
+		for name, data := range map[string][]byte{
+			"made by pdfcpu":     pdfFromImage(t),
+			"incremental update": pdfWithUpdate(),
+		} {
+			obj, err := Ingest(t.Context(), st, bytes.NewReader(data), MaxFileBytes)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if obj.MIME != MIMEPDF || !bytes.Equal(readBlob(t, st, obj.SHA256), data) {
+				t.Errorf("%s: stored %+v", name, obj)
 			}
 		}
 		assertEmptyDir(t, st.TempDir())
@@ -538,8 +602,68 @@ func tempFile(t *testing.T, st Store, data []byte) *os.File {
 	return f
 }
 
+// pdfBytes is a valid one-page PDF of exactly len(pdfBytes(0))+pad bytes:
+// the padding is blank lines after the header, and the cross-reference
+// offsets are fixed-width, so its length grows by pad alone.
 func pdfBytes(pad int) []byte {
-	return append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte{'\n'}, pad)...)
+	b, _ := pdfDoc(pad)
+	return b
+}
+
+// pdfDoc writes a classic PDF 1.4 (cross-reference table, no streams
+// compressed) with pad blank lines after the header; it returns the file
+// and the offset of its cross-reference table, which an incremental update
+// names as /Prev.
+func pdfDoc(pad int) ([]byte, int) {
+	b := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	b = append(b, bytes.Repeat([]byte{'\n'}, pad)...)
+	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, len(b))
+		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		b = fmt.Appendf(b, "%010d 00000 n \n", off)
+	}
+	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
+	return b, xref
+}
+
+// pdfWithUpdate appends an incremental update to pdfDoc(0), as a signing or
+// annotating app does: a new version of the page (object 3) and a new Info
+// dictionary (object 6), with a second cross-reference section and a
+// trailer whose /Prev points to the first.
+func pdfWithUpdate() []byte {
+	b, prev := pdfDoc(0)
+	off3 := len(b)
+	b = append(b, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate 90 /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n"...)
+	off6 := len(b)
+	b = append(b, "6 0 obj\n<< /Producer (Aplikasi Pemindai 2.1) /ModDate (D:20260301120000+07'00') >>\nendobj\n"...)
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 1\n0000000000 65535 f \n3 1\n%010d 00000 n \n6 1\n%010d 00000 n \n", off3, off6)
+	b = fmt.Appendf(b, "trailer\n<< /Size 7 /Root 1 0 R /Info 6 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", prev, xref)
+	return b
+}
+
+// pdfFromImage is a PDF written by pdfcpu itself around a JPEG, the way a
+// phone's scanner app makes one: PDF 1.7 with object and xref streams.
+func pdfFromImage(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := api.ImportImages(nil, &b, []io.Reader{bytes.NewReader(jpegBytes(t, 200, 300))}, api.DefaultImportConfig(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func testImage(w, h int) *image.NRGBA {
@@ -620,6 +744,16 @@ func withExif(t *testing.T, jpg []byte, orientation int) []byte {
 	return append(out, jpg[2:]...)
 }
 
+// randomBytes returns n bytes from a fixed seed, so a failure reproduces.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) {
@@ -646,7 +780,7 @@ func TestLocalPutRenewsExistingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	pdf := []byte("%PDF-1.4\nrenew\n%%EOF\n")
+	pdf := pdfBytes(3)
 	obj, err := Ingest(ctx, st, bytes.NewReader(pdf), 0)
 	if err != nil {
 		t.Fatal(err)
