@@ -71,7 +71,7 @@ func BenchmarkInspectPhoto(b *testing.B) {
 	})
 	b.Run("InspectPhoto", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := InspectPhoto(data); err != nil {
+			if _, err := InspectPhoto(b.Context(), data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/draw"
 	"image/jpeg"
@@ -60,8 +61,9 @@ var wib = time.FixedZone("WIB", 7*3600)
 // hashed), under the same 50-megapixel bound and decoding slots as Ingest.
 // Missing or malformed EXIF is no error: the time and position stay empty.
 // It returns an EUnsupported *workflow.Error when data is not a decodable
-// JPEG or PNG or is larger than the bound, and EInternal when hashing fails.
-func InspectPhoto(data []byte) (PhotoFacts, error) {
+// JPEG or PNG or is larger than the bound, the context's error when ctx ends
+// while waiting for a decoding slot, and EInternal when hashing fails.
+func InspectPhoto(ctx context.Context, data []byte) (PhotoFacts, error) {
 	mime, _ := allowed(data)
 	var decode func([]byte) (image.Image, error)
 	switch mime {
@@ -81,7 +83,11 @@ func InspectPhoto(data []byte) (PhotoFacts, error) {
 			msgCorrupt, cfg.Width, cfg.Height, maxIngestPixels/1_000_000)
 	}
 
-	previewSem <- struct{}{}
+	select {
+	case previewSem <- struct{}{}:
+	case <-ctx.Done():
+		return PhotoFacts{}, ctx.Err()
+	}
 	img, err := decode(data)
 	if err == nil && mime == MIMEJPEG {
 		// A phone stores a portrait shot on its side with an orientation

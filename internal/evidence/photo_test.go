@@ -85,7 +85,7 @@ func TestInspectPhotoExif(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := withExifBlock(t, plain, tc.exif)
-			f, err := InspectPhoto(data)
+			f, err := InspectPhoto(t.Context(), data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestInspectPhotoExif(t *testing.T) {
 	}
 
 	t.Run("none", func(t *testing.T) {
-		f, err := InspectPhoto(plain)
+		f, err := InspectPhoto(t.Context(), plain)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestInspectPhotoRefuses(t *testing.T) {
 		"empty":        nil,
 		"random bytes": randomBytes(500),
 	} {
-		if _, err := InspectPhoto(data); workflow.ErrorCode(err) != workflow.EUnsupported {
+		if _, err := InspectPhoto(t.Context(), data); workflow.ErrorCode(err) != workflow.EUnsupported {
 			t.Errorf("%s: error %v, want %s", name, err, workflow.EUnsupported)
 		}
 	}
@@ -144,7 +144,7 @@ func TestInspectPhotoRefuses(t *testing.T) {
 
 func hashOf(t *testing.T, data []byte) uint64 {
 	t.Helper()
-	f, err := InspectPhoto(data)
+	f, err := InspectPhoto(t.Context(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
