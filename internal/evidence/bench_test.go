@@ -3,7 +3,6 @@ package evidence
 import (
 	"bytes"
 	"image/jpeg"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -13,12 +12,7 @@ import (
 func BenchmarkIngestJPEG(b *testing.B) {
 	// A phone photo of a receipt is ~2 MB: grain the scene until it is.
 	m := scene(1, 2000, 1500)
-	r := rand.New(rand.NewPCG(3, 4))
-	for i := range m.Pix {
-		if i%4 != 3 {
-			m.Pix[i] = uint8(max(0, min(255, int(m.Pix[i])+r.IntN(41)-20)))
-		}
-	}
+	grain(m, 20, 3)
 	data := encodeJPEG(b, m, 92)
 	b.Logf("fixture: %d bytes, 2000×1500", len(data))
 	st, err := NewLocal(b.TempDir())

@@ -828,12 +828,19 @@ func scene(seed uint64, w, h int) *image.RGBA {
 		x, y := r.Float64()*0.8, 0.3+r.Float64()*0.55
 		fill(x, y, x+0.08+r.Float64()*0.25, y+0.06+r.Float64()*0.2, palette[r.IntN(len(palette))])
 	}
+	grain(m, 6, seed)
+	return m
+}
+
+// grain adds uniform noise of ±amp to every colour channel of m, like a
+// phone sensor's; more grain makes a larger JPEG.
+func grain(m *image.RGBA, amp int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 11))
 	for i := range m.Pix {
 		if i%4 != 3 {
-			m.Pix[i] = uint8(max(0, min(255, int(m.Pix[i])+r.IntN(13)-6)))
+			m.Pix[i] = uint8(max(0, min(255, int(m.Pix[i])+r.IntN(2*amp+1)-amp)))
 		}
 	}
-	return m
 }
 
 // encodeJPEG encodes m at quality q.
