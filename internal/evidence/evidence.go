@@ -75,9 +75,16 @@ type Object struct {
 // and PNG it also stores a preview (see Object.Preview). maxBytes <= 0 means
 // MaxFileBytes.
 //
+// Before storing, the staged file is proved whole: a JPEG or PNG is decoded
+// completely (after its header shows at most 50 megapixels) and a PDF is
+// parsed and validated by pdfcpu, so a file that only starts like one of
+// them is refused. The upload itself is still streamed: memory holds the
+// decoded image, never the upload buffered.
+//
 // It returns an ETooLarge *workflow.Error when r holds more than maxBytes
-// (reading at most maxBytes+1 bytes), EUnsupported when the content is empty
-// or not JPEG, PNG or PDF, the context's error when ctx ends, and EInternal
+// (reading at most maxBytes+1 bytes), EUnsupported when the content is empty,
+// not JPEG, PNG or PDF, or does not decode as the type it claims (nothing is
+// stored then), the context's error when ctx ends, and EInternal
 // when the file cannot be written or stored. No temporary file outlives the
 // call; on failure after the upload was stored, the blob stays behind for the
 // garbage collector, like any blob that no database row refers to.
@@ -102,6 +109,11 @@ func ingest(ctx context.Context, st Store, r io.Reader, maxBytes int64, withPrev
 	}
 	defer discard(tmp)
 
+	// Validated from the staged file, before anything is stored: a refusal
+	// leaves nothing behind but the staging file, which discard removes.
+	if err := verify(ctx, tmp, obj.Size, obj.MIME); err != nil {
+		return Object{}, err
+	}
 	if err := st.Put(ctx, obj.SHA256, tmp, obj.Size, obj.MIME); err != nil {
 		return Object{}, err
 	}

@@ -7,12 +7,16 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -23,8 +27,13 @@ import (
 	"testing"
 	"time"
 
+	exif "github.com/dsoprea/go-exif/v3"
+	exifcommon "github.com/dsoprea/go-exif/v3/common"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+
+	xdraw "golang.org/x/image/draw"
 
 	"grantflow/workflow"
 )
@@ -261,18 +270,79 @@ func testStore(t *testing.T, newStore func(*testing.T) Store) {
 		}
 	})
 
+	// Ingest now refuses such files (RefusesUndecodable); blobs stored before
+	// it did, put here directly, still get no preview and no error.
 	t.Run("NoPreviewForHugeOrBrokenImages", func(t *testing.T) {
 		st := newStore(t)
 		for name, data := range map[string][]byte{
 			"50 megapixels": pngHeader(10000, 5000),
 			"broken jpeg":   []byte("\xff\xd8\xff\xe0 not really a jpeg"),
 		} {
-			obj, err := Ingest(t.Context(), st, bytes.NewReader(data), MaxFileBytes)
+			mime, _ := allowed(data)
+			f := tempFile(t, st, data)
+			if err := st.Put(t.Context(), sha(data), f, int64(len(data)), mime); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			discard(f)
+			p, err := MakePreview(t.Context(), st, sha(data), mime)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if obj.Preview != nil {
+			if p != nil {
 				t.Errorf("%s: got a preview", name)
+			}
+		}
+		assertEmptyDir(t, st.TempDir())
+	})
+
+	t.Run("RefusesUndecodable", func(t *testing.T) {
+		st := newStore(t)
+		jpg := jpegBytes(t, 320, 240)
+		for _, tc := range []struct {
+			name, mime string // mime: what the sniff sees, so the refusal is the decoder's
+			data       []byte
+		}{
+			{"jpeg header then html", MIMEJPEG, append(slices.Clone(jpg[:20]), "<html><body><script>alert(1)</script></body></html>"...)},
+			{"jpeg cut after 300 bytes", MIMEJPEG, jpg[:300]},
+			{"png signature then random bytes", MIMEPNG, append([]byte("\x89PNG\r\n\x1a\n"), randomBytes(4096)...)},
+			{"pdf header then html", MIMEPDF, []byte("%PDF-1.4\n<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n")},
+			{"pdf cut in half", MIMEPDF, pdfBytes(0)[:len(pdfBytes(0))/2]},
+			{"png declaring 20000x20000", MIMEPNG, pngHeader(20000, 20000)},
+			{"png cut before its end", MIMEPNG, pngBytes(t, 64, 48)[:200]},
+		} {
+			if got, _ := allowed(tc.data); got != tc.mime {
+				t.Fatalf("%s: sniffed as %q, want %q; the fixture is wrong", tc.name, got, tc.mime)
+			}
+			_, err := Ingest(t.Context(), st, bytes.NewReader(tc.data), MaxFileBytes)
+			if code := workflow.ErrorCode(err); code != workflow.EUnsupported {
+				t.Errorf("%s: error %v, want code %s", tc.name, err, workflow.EUnsupported)
+				continue
+			}
+			var we *workflow.Error
+			if !errors.As(err, &we) || !strings.HasPrefix(we.Message, msgCorrupt) {
+				t.Errorf("%s: message of %v, want it to start %q", tc.name, err, msgCorrupt)
+			}
+			if bomb := strings.Contains(tc.name, "20000"); bomb != strings.Contains(err.Error(), "megapiksel") {
+				t.Errorf("%s: %v; want the pixel limit named: %v", tc.name, err, bomb)
+			}
+		}
+		assertNoBlobs(t, st)
+		assertEmptyDir(t, st.TempDir())
+	})
+
+	t.Run("AcceptsRealWorldPDFs", func(t *testing.T) {
+		st := newStore(t)
+		for name, data := range map[string][]byte{
+			"made by pdfcpu":     pdfFromImage(t),
+			"incremental update": pdfWithUpdate(),
+		} {
+			obj, err := Ingest(t.Context(), st, bytes.NewReader(data), MaxFileBytes)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if obj.MIME != MIMEPDF || !bytes.Equal(readBlob(t, st, obj.SHA256), data) {
+				t.Errorf("%s: stored %+v", name, obj)
 			}
 		}
 		assertEmptyDir(t, st.TempDir())
@@ -538,8 +608,68 @@ func tempFile(t *testing.T, st Store, data []byte) *os.File {
 	return f
 }
 
+// pdfBytes is a valid one-page PDF of exactly len(pdfBytes(0))+pad bytes:
+// the padding is blank lines after the header, and the cross-reference
+// offsets are fixed-width, so its length grows by pad alone.
 func pdfBytes(pad int) []byte {
-	return append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte{'\n'}, pad)...)
+	b, _ := pdfDoc(pad)
+	return b
+}
+
+// pdfDoc writes a classic PDF 1.4 (cross-reference table, no streams
+// compressed) with pad blank lines after the header; it returns the file
+// and the offset of its cross-reference table, which an incremental update
+// names as /Prev.
+func pdfDoc(pad int) ([]byte, int) {
+	b := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	b = append(b, bytes.Repeat([]byte{'\n'}, pad)...)
+	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, len(b))
+		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		b = fmt.Appendf(b, "%010d 00000 n \n", off)
+	}
+	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
+	return b, xref
+}
+
+// pdfWithUpdate appends an incremental update to pdfDoc(0), as a signing or
+// annotating app does: a new version of the page (object 3) and a new Info
+// dictionary (object 6), with a second cross-reference section and a
+// trailer whose /Prev points to the first.
+func pdfWithUpdate() []byte {
+	b, prev := pdfDoc(0)
+	off3 := len(b)
+	b = append(b, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate 90 /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\nendobj\n"...)
+	off6 := len(b)
+	b = append(b, "6 0 obj\n<< /Producer (Aplikasi Pemindai 2.1) /ModDate (D:20260301120000+07'00') >>\nendobj\n"...)
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 1\n0000000000 65535 f \n3 1\n%010d 00000 n \n6 1\n%010d 00000 n \n", off3, off6)
+	b = fmt.Appendf(b, "trailer\n<< /Size 7 /Root 1 0 R /Info 6 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", prev, xref)
+	return b
+}
+
+// pdfFromImage is a PDF written by pdfcpu itself around a JPEG, the way a
+// phone's scanner app makes one: PDF 1.7 with object and xref streams.
+func pdfFromImage(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := api.ImportImages(nil, &b, []io.Reader{bytes.NewReader(jpegBytes(t, 200, 300))}, api.DefaultImportConfig(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func testImage(w, h int) *image.NRGBA {
@@ -554,18 +684,20 @@ func testImage(w, h int) *image.NRGBA {
 
 func jpegBytes(t *testing.T, w, h int) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testImage(w, h), &jpeg.Options{Quality: 70}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return encodeJPEG(t, testImage(w, h), 70)
 }
 
 func pngBytes(t *testing.T, w, h int) []byte {
 	t.Helper()
+	return pngOf(t, testImage(w, h))
+}
+
+// pngOf encodes m as a PNG, fast rather than small.
+func pngOf(t *testing.T, m image.Image) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&b, testImage(w, h)); err != nil {
+	if err := enc.Encode(&b, m); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -620,6 +752,16 @@ func withExif(t *testing.T, jpg []byte, orientation int) []byte {
 	return append(out, jpg[2:]...)
 }
 
+// randomBytes returns n bytes from a fixed seed, so a failure reproduces.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) {
@@ -646,7 +788,7 @@ func TestLocalPutRenewsExistingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	pdf := []byte("%PDF-1.4\nrenew\n%%EOF\n")
+	pdf := pdfBytes(3)
 	obj, err := Ingest(ctx, st, bytes.NewReader(pdf), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -665,4 +807,127 @@ func TestLocalPutRenewsExistingFile(t *testing.T) {
 	if time.Since(fi.ModTime()) > time.Hour {
 		t.Fatalf("re-stored file keeps its old time %v", fi.ModTime())
 	}
+}
+
+// scene draws a generated "photo" of one meeting room, w×h pixels: the same
+// wall, floor, window and palette whatever the seed, with the tables, chairs
+// and people placed, sized and coloured by seed, plus sensor-like noise.
+// Two seeds are two different photos taken in the same room.
+func scene(seed uint64, w, h int) *image.RGBA {
+	r := rand.New(rand.NewPCG(seed, 7))
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	fill := func(x0, y0, x1, y1 float64, c color.RGBA) { // fractions of the frame
+		draw.Draw(m, image.Rect(int(x0*float64(w)), int(y0*float64(h)), int(x1*float64(w)), int(y1*float64(h))),
+			&image.Uniform{c}, image.Point{}, draw.Src)
+	}
+	fill(0, 0, 1, 0.62, color.RGBA{226, 216, 190, 255})          // wall
+	fill(0, 0.62, 1, 1, color.RGBA{150, 110, 80, 255})           // floor
+	fill(0.62, 0.10, 0.92, 0.42, color.RGBA{170, 200, 230, 255}) // window
+	palette := []color.RGBA{{60, 60, 140, 255}, {200, 60, 50, 255}, {40, 120, 60, 255}, {240, 240, 240, 255}, {30, 30, 30, 255}}
+	for range 4 + r.IntN(4) {
+		x, y := r.Float64()*0.8, 0.3+r.Float64()*0.55
+		fill(x, y, x+0.08+r.Float64()*0.25, y+0.06+r.Float64()*0.2, palette[r.IntN(len(palette))])
+	}
+	grain(m, 6, seed)
+	return m
+}
+
+// grain adds uniform noise of ±amp to every colour channel of m, like a
+// phone sensor's; more grain makes a larger JPEG.
+func grain(m *image.RGBA, amp int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 11))
+	for i := range m.Pix {
+		if i%4 != 3 {
+			m.Pix[i] = uint8(max(0, min(255, int(m.Pix[i])+r.IntN(2*amp+1)-amp)))
+		}
+	}
+}
+
+// encodeJPEG encodes m at quality q.
+func encodeJPEG(t testing.TB, m image.Image, q int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: q}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// resized scales m to w×h, as a messaging app does before sending a photo.
+func resized(m image.Image, w, h int) *image.RGBA {
+	d := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.ApproxBiLinear.Scale(d, d.Bounds(), m, m.Bounds(), xdraw.Src, nil)
+	return d
+}
+
+// cropped cuts frac of the width off the left and of the height off the top.
+func cropped(m *image.RGBA, frac float64) *image.RGBA {
+	b := m.Bounds()
+	return m.SubImage(image.Rect(int(frac*float64(b.Dx())), int(frac*float64(b.Dy())), b.Dx(), b.Dy())).(*image.RGBA)
+}
+
+// photoExif is what a phone camera records, for withExifBlock.
+type photoExif struct {
+	taken, offset string  // "2006:01:02 15:04:05", "+08:00" or ""
+	lat, lon      float64 // decimal degrees; both 0 for no GPS block
+}
+
+// withExifBlock inserts after SOI an APP1 segment built with go-exif's
+// IfdBuilder, holding DateTimeOriginal (and OffsetTimeOriginal) and a GPS
+// block in degrees, minutes and seconds as cameras write it.
+func withExifBlock(t testing.TB, jpg []byte, e photoExif) []byte {
+	t.Helper()
+	im, err := exifcommon.NewIfdMappingWithStandard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := exif.NewIfdBuilder(im, exif.NewTagIndex(), exifcommon.IfdStandardIfdIdentity, binary.BigEndian)
+	set := func(ib *exif.IfdBuilder, name string, v any) {
+		t.Helper()
+		if err := ib.SetStandardWithName(name, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	set(root, "Make", "Samsung")
+	exifIb, err := exif.GetOrCreateIbFromRootIb(root, "IFD/Exif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(exifIb, "DateTimeOriginal", e.taken)
+	if e.offset != "" {
+		set(exifIb, "OffsetTimeOriginal", e.offset)
+	}
+	if e.lat != 0 || e.lon != 0 {
+		gps, err := exif.GetOrCreateIbFromRootIb(root, "IFD/GPSInfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dms := func(d float64) []exifcommon.Rational {
+			d = math.Abs(d)
+			deg := math.Floor(d)
+			mins := math.Floor((d - deg) * 60)
+			secs := ((d-deg)*60 - mins) * 60
+			return []exifcommon.Rational{{Numerator: uint32(deg), Denominator: 1}, {Numerator: uint32(mins), Denominator: 1}, {Numerator: uint32(math.Round(secs * 10000)), Denominator: 10000}}
+		}
+		ref := func(d float64, pos, neg string) string {
+			if d < 0 {
+				return neg
+			}
+			return pos
+		}
+		set(gps, "GPSVersionID", []byte{2, 2, 0, 0})
+		set(gps, "GPSLatitudeRef", ref(e.lat, "N", "S"))
+		set(gps, "GPSLatitude", dms(e.lat))
+		set(gps, "GPSLongitudeRef", ref(e.lon, "E", "W"))
+		set(gps, "GPSLongitude", dms(e.lon))
+	}
+	block, err := exif.NewIfdByteEncoder().EncodeToExif(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := append([]byte("Exif\x00\x00"), block...)
+	out := []byte{0xFF, 0xD8, 0xFF, 0xE1}
+	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
+	out = append(out, seg...)
+	return append(out, jpg[2:]...)
 }

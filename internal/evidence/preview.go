@@ -22,9 +22,10 @@ const (
 	maxPixels      = 40_000_000 // larger images get no preview: decoding one takes 160 MB
 )
 
-// previewSem bounds concurrent decoding: a decoded 40-megapixel image holds
-// up to 160 MB, so two at a time keep the worst case near 320 MB however
-// many uploads arrive together.
+// previewSem bounds concurrent decoding, of previews and of the whole-file
+// check at ingest (verify): a decoded 50-megapixel image holds up to 200 MB,
+// so two at a time keep the worst case near 400 MB however many uploads
+// arrive together.
 var previewSem = make(chan struct{}, 2)
 
 // preview stores a downscaled, re-encoded JPEG of the image in f and returns
