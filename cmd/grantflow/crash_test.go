@@ -75,7 +75,21 @@ func TestCrashDuringUploads(t *testing.T) {
 			upload(addr, token, grantID, payload(3<<20), 1+i%2)
 		}(i)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Kill once some stalled upload has its file stored (decoding a 3 MiB
+	// PDF takes a while on a loaded machine) and some is still mid-file.
+	inFlight, err := evidence.NewLocal(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		temps, _ := filepath.Glob(filepath.Join(dataDir, "tmp", "upload-*"))
+		if len(blobs(t, inFlight)) > 3 && len(temps) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no stalled upload reached the store within 90 s")
+		}
+	}
 	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
