@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"grantflow/internal/auth"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/workflow"
@@ -150,6 +151,11 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 	if isMultipart(c) {
 		timeout = UploadTimeout
 	}
+	if isLogin(c) {
+		// The throttle's delay is waited inside the login; it must not eat
+		// the budget of the password check and the session insert.
+		timeout += auth.DefaultLoginLimits().MaxDelay
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
@@ -160,6 +166,11 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 // database work of an upload before and after its body is received.
 func (s *Server) dbContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+// isLogin reports a sign-in post, of the API or of the login page.
+func isLogin(c *fiber.Ctx) bool {
+	return c.Method() == fiber.MethodPost && (c.Path() == "/api/v1/session" || c.Path() == "/login")
 }
 
 func isMultipart(c *fiber.Ctx) bool {
