@@ -270,6 +270,16 @@ func (s *Service) detail(ctx context.Context, tx *postgres.Tx, g workflow.Grant,
 		}
 	}
 	v.NextSteps = workflow.NextSteps(g, req)
+	if g.State == workflow.Funded {
+		ev, err := tx.LatestEvent(ctx, g.ID, string(workflow.ReturnReport))
+		switch workflow.ErrorCode(err) {
+		case "":
+			v.Findings = ev.Comment
+		case workflow.ENotFound: // never returned
+		default:
+			return v, err
+		}
+	}
 	return v, nil
 }
 

@@ -31,6 +31,9 @@ type View struct {
 	// from the actions' own guards (workflow.NextSteps); single-grant
 	// answers only, absent from lists.
 	NextSteps []string `json:"next_steps,omitempty"`
+	// Findings are the auditor's findings of the latest return_report while
+	// the returned LPJ waits to be submitted again (funded); else empty.
+	Findings string `json:"findings,omitempty"`
 }
 
 func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
