@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -218,7 +219,9 @@ func (h *harness) expense(t testing.TB, who string, id, lineID, activityID int64
 	if activityID != 0 {
 		fields = append(fields, [2]string{"activity_id", fmt.Sprint(activityID)})
 	}
-	return h.upload(t, who, fmt.Sprintf("/api/v1/grants/%d/expenses", id), fields, "receipt", "nota.pdf", actSheet(t, "Nota "+desc))
+	// A photographed receipt, as treasurers send them (PNG decodes far
+	// faster than a PDF is validated, which keeps the race run short).
+	return h.upload(t, who, fmt.Sprintf("/api/v1/grants/%d/expenses", id), fields, "receipt", "nota.png", actPhoto(t, int(crc32.ChecksumIEEE([]byte(desc)))))
 }
 
 // memberIDs returns the ids of the group's first n members.
@@ -692,7 +695,7 @@ func TestSubmitReportGuards(t *testing.T) {
 			if name == "In-2" && c.bareIn2 {
 				continue
 			}
-			expect(t, h.evidence(t, "chairA", v.ID, acts[name], "attendance", actSheet(t, c.name+" "+name), "hadir.pdf"), 201, c.name+": evidence "+name)
+			expect(t, h.evidence(t, "chairA", v.ID, acts[name], "attendance", actPhoto(t, 100*i+len(name)+int(name[3])), "hadir.png"), 201, c.name+": evidence "+name)
 		}
 		lines := map[string]int64{}
 		for _, l := range v.Budget {
