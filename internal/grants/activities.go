@@ -117,12 +117,8 @@ func (s *Service) RealizeActivity(ctx context.Context, a workflow.Actor, id, act
 		if _, err := tx.InsertRealization(ctx, rz); err != nil {
 			return err
 		}
-		list, err := activities(ctx, tx, g, len(grp.Members))
-		if err != nil {
-			return err
-		}
-		out = pick(list.Items, activityID)
-		return nil
+		out, err = oneActivity(ctx, tx, g, activityID, len(grp.Members))
+		return err
 	})
 	return out, err
 }
@@ -156,12 +152,8 @@ func (s *Service) CancelActivity(ctx context.Context, a workflow.Actor, id, acti
 		if err != nil {
 			return err
 		}
-		list, err := activities(ctx, tx, g, len(full.Members))
-		if err != nil {
-			return err
-		}
-		out = pick(list.Items, activityID)
-		return nil
+		out, err = oneActivity(ctx, tx, g, activityID, len(full.Members))
+		return err
 	})
 	return out, err
 }
@@ -198,38 +190,12 @@ func (s *Service) RealizationHistory(ctx context.Context, a workflow.Actor, id, 
 // activities assembles the activity list of g (read in tx) for a group of
 // members members.
 func activities(ctx context.Context, tx *postgres.Tx, g workflow.Grant, members int) (ActivitiesView, error) {
-	out := ActivitiesView{GrantID: g.ID, Members: members, Items: make([]ActivityView, 0, len(g.Activities))}
-	held, err := tx.Realizations(ctx, g.ID)
+	out := ActivitiesView{GrantID: g.ID, Members: members}
+	items, err := activityViews(ctx, tx, g, 0, members)
 	if err != nil {
 		return out, err
 	}
-	files, err := tx.ActivityFiles(ctx, g.ID, 0)
-	if err != nil {
-		return out, err
-	}
-	spent, err := tx.ActivitySpending(ctx, g.ID)
-	if err != nil {
-		return out, err
-	}
-	byActivity := map[int64]*workflow.Realization{}
-	for i := range held {
-		byActivity[held[i].ActivityID] = &held[i]
-	}
-	for _, act := range g.Activities {
-		v := ActivityView{Activity: act, Evidence: []ActivityEvidence{}, Spent: spent[act.ID],
-			Attendance: Attendance{Of: members}}
-		if r := byActivity[act.ID]; r != nil && act.Status == workflow.ActivityHeld {
-			v.Realization = r
-			v.Attendance = attendance(workflow.SessionAttendance(*r, members))
-		}
-		for _, f := range files {
-			if f.ActivityID == act.ID {
-				v.Evidence = append(v.Evidence, ActivityEvidence{FileView: viewFile(f.File), UploaderName: f.UploaderName})
-			}
-		}
-		out.Items = append(out.Items, v)
-	}
-	out.Total = len(out.Items)
+	out.Items, out.Total = items, len(items)
 	ma, err := tx.MemberAttendance(ctx, g.ID)
 	if err != nil {
 		return out, err
@@ -241,14 +207,53 @@ func activities(ctx context.Context, tx *postgres.Tx, g workflow.Grant, members 
 	return out, nil
 }
 
-// pick returns the listed activity id (the zero view when absent).
-func pick(items []ActivityView, id int64) ActivityView {
-	for _, v := range items {
-		if v.ID == id {
-			return v
-		}
+// oneActivity is activity id of g as the list shows it: the answer of a
+// realisation or cancellation, read without the other sessions' files.
+func oneActivity(ctx context.Context, tx *postgres.Tx, g workflow.Grant, id int64, members int) (ActivityView, error) {
+	items, err := activityViews(ctx, tx, g, id, members)
+	if err != nil || len(items) == 0 {
+		return ActivityView{}, err
 	}
-	return ActivityView{}
+	return items[0], nil
+}
+
+// activityViews returns the views of g's activities in plan order, or of
+// activity only when it is not 0.
+func activityViews(ctx context.Context, tx *postgres.Tx, g workflow.Grant, activity int64, members int) ([]ActivityView, error) {
+	held, err := tx.Realizations(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	files, err := tx.ActivityFiles(ctx, g.ID, activity)
+	if err != nil {
+		return nil, err
+	}
+	spent, err := tx.ActivitySpending(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	byActivity := map[int64]*workflow.Realization{}
+	for i := range held {
+		byActivity[held[i].ActivityID] = &held[i]
+	}
+	out := make([]ActivityView, 0, len(g.Activities))
+	for _, act := range g.Activities {
+		if activity != 0 && act.ID != activity {
+			continue
+		}
+		v := ActivityView{Activity: act, Evidence: []ActivityEvidence{}, Spent: spent[act.ID], Attendance: Attendance{Of: members}}
+		if r := byActivity[act.ID]; r != nil && act.Status == workflow.ActivityHeld {
+			v.Realization = r
+			v.Attendance = attendance(workflow.SessionAttendance(*r, members))
+		}
+		for _, f := range files {
+			if f.ActivityID == act.ID {
+				v.Evidence = append(v.Evidence, ActivityEvidence{FileView: viewFile(f.File), UploaderName: f.UploaderName})
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // detail is the single-grant answer: view plus what only one grant's page
