@@ -3,22 +3,26 @@ package reports
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// GrantRow is one line of the grants list export.
+// GrantRow is one line of the grants list export. Flags are the grant's
+// flag codes (report_overdue), written space-separated in the last column,
+// codes like the state and kind columns.
 type GrantRow struct {
 	Number, State, Kind, Group, Province, Regency        string
 	Requested, Approved, Disbursed, Spent, Refunded, Bal int64
+	Flags                                                []string
 }
 
 var grantHeader = []string{"Nomor", "Status", "Jenis", "Kelompok", "Provinsi", "Kabupaten/Kota",
-	"Diajukan", "Disetujui", "Disalurkan", "Dibelanjakan", "Dikembalikan", "Saldo"}
+	"Diajukan", "Disetujui", "Disalurkan", "Dibelanjakan", "Dikembalikan", "Saldo", "Penanda"}
 
 func (r GrantRow) cells() []any {
 	return []any{r.Number, r.State, r.Kind, r.Group, r.Province, r.Regency,
-		r.Requested, r.Approved, r.Disbursed, r.Spent, r.Refunded, r.Bal}
+		r.Requested, r.Approved, r.Disbursed, r.Spent, r.Refunded, r.Bal, strings.Join(r.Flags, " ")}
 }
 
 // GrantsCSV writes the grants list as CSV; it returns the first write error.

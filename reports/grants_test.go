@@ -11,7 +11,8 @@ import (
 func TestGrantsExports(t *testing.T) {
 	rows := []GrantRow{
 		{Number: "KKG-2026-000001", State: "funded", Kind: "KKG", Group: "=HYPERLINK(\"x\")", Province: "Jawa Barat", Regency: "Kota Bandung",
-			Requested: 15_000_000, Approved: 14_500_000, Disbursed: 10_150_000, Spent: 2_000_000, Refunded: 0, Bal: 8_150_000},
+			Requested: 15_000_000, Approved: 14_500_000, Disbursed: 10_150_000, Spent: 2_000_000, Refunded: 0, Bal: 8_150_000,
+			Flags: []string{"report_overdue"}},
 		{Number: "MGMP-2026-000002", State: "draft", Kind: "MGMP", Group: "MGMP Matematika", Province: "Jawa Barat", Regency: "Garut"},
 	}
 	var b bytes.Buffer
@@ -27,6 +28,9 @@ func TestGrantsExports(t *testing.T) {
 	}
 	if len(recs) != 3 || recs[0][0] != "Nomor" || recs[1][0] != "KKG-2026-000001" || recs[1][11] != "8150000" {
 		t.Fatalf("csv = %q", recs)
+	}
+	if recs[0][12] != "Penanda" || recs[1][12] != "report_overdue" || recs[2][12] != "" {
+		t.Errorf("flags column = %q, %q, %q", recs[0][12], recs[1][12], recs[2][12])
 	}
 	if recs[1][3] != `'=HYPERLINK("x")` {
 		t.Errorf("formula not neutralised: %q", recs[1][3])
@@ -44,6 +48,9 @@ func TestGrantsExports(t *testing.T) {
 	v, err := f.GetCellValue("Hibah", "H2", excelize.Options{RawCellValue: true})
 	if err != nil || v != "14500000" {
 		t.Fatalf("approved cell = %q, %v", v, err)
+	}
+	if fl, _ := f.GetCellValue("Hibah", "M2"); fl != "report_overdue" {
+		t.Errorf("M2 = %q, want report_overdue", fl)
 	}
 	if n, _ := f.GetCellValue("Hibah", "A3"); n != "MGMP-2026-000002" {
 		t.Fatalf("A3 = %q", n)

@@ -230,21 +230,49 @@ func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g wo
 		}
 	}
 	if dg.target == workflow.Funded {
-		return fundDemoGrant(ctx, s, prog, v, staff, today)
+		return fundDemoGrant(ctx, s, prog, v, g, staff, today)
 	}
 	return nil
 }
 
-// fundDemoGrant pays the first tranche and, when a file store is configured,
-// records a few expenses with receipts (one with tax withheld, one voided).
-func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v View, staff map[string]workflow.Actor, today workflow.Date) error {
+// fundDemoGrant pays the first tranche, records In-1 and On-1 as held today
+// (most members present) and, when a file store is configured, their
+// attendance sheets and photos and a few expenses with receipts (one with
+// tax withheld, one voided; the session costs name In-1).
+func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v View, g workflow.Group, staff map[string]workflow.Actor, today workflow.Date) error {
 	share := prog.TrancheAmounts(v.AmountApproved)[0]
 	if _, err := s.Disburse(ctx, staff["keuangan@demo.grantflow.id"], v.ID, DisbursementInput{
 		Tranche: 1, Amount: share, TransferredOn: today, Reference: "BSI-TRF-" + today.String()}); err != nil {
 		return fmt.Errorf("disburse: %w", err)
 	}
+	chair := staff["chair"]
+	var present []int64
+	for _, m := range g.Members[:len(g.Members)-2] { // two sent apologies
+		present = append(present, m.ID)
+	}
+	held := v.Activities[:2] // In-1, then On-1 at the members' madrasah
+	for i, a := range held {
+		in := RealizationInput{HeldOn: today, Location: []string{"Aula MIN 2 Kota Bandung", "MIS Al-Istiqomah (kelas IV)"}[i], Hours: []int{6, 4}[i],
+			Facilitator: "Dra. Hj. Euis Kurniasih, M.Pd. (pengawas madrasah)", AttendeeIDs: present,
+			Summary: "Anggota mengkaji modul ajar berdiferensiasi dan merancang asesmen formatif untuk satu pokok bahasan.",
+			Outputs: "Draf modul ajar per anggota; lembar asesmen formatif."}
+		if _, err := s.RealizeActivity(ctx, chair, v.ID, a.ID, in); err != nil {
+			return fmt.Errorf("demo session %q: %w", a.Title, err)
+		}
+	}
 	if s.store == nil {
 		return nil
+	}
+	for i, a := range held {
+		for j, kind := range []string{"attendance", "photo"} {
+			obj, err := s.Ingest(ctx, bytes.NewReader(demoReceipt(10+2*i+j)))
+			if err != nil {
+				return fmt.Errorf("demo evidence: %w", err)
+			}
+			if _, err := s.AddActivityEvidence(ctx, chair, v.ID, a.ID, kind, &obj); err != nil {
+				return fmt.Errorf("demo evidence: %w", err)
+			}
+		}
 	}
 	treasurer := staff["treasurer"]
 	line := func(category string) int64 {
@@ -256,8 +284,8 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 		return 0
 	}
 	expenses := []ExpenseInput{
-		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (15 orang)", Amount: 675_000, BudgetLineID: line("konsumsi")},
-		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: 900_000, TaxPPh: 45_000, BudgetLineID: line("honorarium")},
+		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (14 orang)", Amount: 630_000, BudgetLineID: line("konsumsi"), ActivityID: held[0].ID},
+		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: 900_000, TaxPPh: 45_000, BudgetLineID: line("honorarium"), ActivityID: held[0].ID},
 		{Vendor: "Toko Buku Pelita", Description: "ATK dan kertas HVS", Amount: 1_100_000, TaxPPN: 108_108, BudgetLineID: line("atk_bahan")},
 		{Vendor: "Toko Buku Pelita", Description: "ATK (salah input, dicatat ulang)", Amount: 150_000, BudgetLineID: line("atk_bahan")},
 	}

@@ -121,16 +121,16 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 	if err != nil {
 		return nil, err
 	}
-	var first workflow.Date
-	for _, d := range ds {
-		if first.IsZero() || d.TransferredOn.Before(first) {
-			first = d.TransferredOn
-		}
-	}
+	first := workflow.FirstTransfer(ds)
 	out := make([]workflow.Expense, len(rows))
 	for i, r := range rows {
 		out[i] = r.Expense
 		out[i].Flags = workflow.ExpenseFlags(r.Expense, first, prog.ActivityEndsOn, r.Duplicate && a.IsStaff())
+		if a.IsStaff() {
+			// Whether a session cost belongs to a session held is for
+			// the reviewers' eyes, like duplicate_receipt.
+			out[i].Flags = append(out[i].Flags, workflow.SessionFlags(r.Expense, g)...)
+		}
 		if r.VoidedAt != nil {
 			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(jakarta))
 		}

@@ -24,6 +24,16 @@ type View struct {
 	Balance        int64             `json:"balance"`
 	Group          GroupRef          `json:"group"`
 	AllowedActions []workflow.Action `json:"allowed_actions"`
+	// ReportOverdue: funded and the programme's LPJ due date has passed
+	// (workflow.ReportOverdue on the service's today).
+	ReportOverdue bool `json:"report_overdue"`
+	// NextSteps is what the caller still has to do before the next action,
+	// from the actions' own guards (workflow.NextSteps); single-grant
+	// answers only, absent from lists.
+	NextSteps []string `json:"next_steps,omitempty"`
+	// Findings are the auditor's findings of the latest return_report while
+	// the returned LPJ waits to be submitted again (funded); else empty.
+	Findings string `json:"findings,omitempty"`
 }
 
 func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
@@ -135,19 +145,25 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
-		g, err = tx.Grant(ctx, id)
-		out = view(g, grp, a)
+		if g, err = tx.Grant(ctx, id); err != nil {
+			return err
+		}
+		out, err = s.detail(ctx, tx, g, grp, a)
 		return err
 	})
 	return out, err
 }
 
-// Grant returns one grant as a sees it, or ENotFound when missing or out of scope.
+// Grant returns one grant as a sees it, with report_overdue and next_steps,
+// or ENotFound when missing or out of scope.
 func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
 	var out View
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id)
-		out = view(g, grp, a)
+		if err != nil {
+			return err
+		}
+		out, err = s.detail(ctx, tx, g, grp, a)
 		return err
 	})
 	return out, err
@@ -158,6 +174,9 @@ type ListFilter struct {
 	State     workflow.State `json:"state"`
 	ProgramID int64          `json:"program_id"`
 	Province  string         `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
+	// Flag keeps only the grants carrying it; the one flag of a grant
+	// listing is workflow.FlagReportOverdue.
+	Flag string `json:"flag" validate:"omitempty,oneof=report_overdue" label:"Penanda"`
 }
 
 // Grants returns the grants in a's scope that match f, without their
@@ -170,13 +189,24 @@ func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([
 		}
 		scope.Province = f.Province
 	}
-	gs, err := s.db.Grants(ctx, postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID})
+	today := s.today()
+	pf := postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID}
+	if f.Flag == workflow.FlagReportOverdue {
+		pf.ReportOverdueOn = today
+	}
+	gs, err := s.db.Grants(ctx, pf)
+	if err != nil {
+		return nil, err
+	}
+	overdue, err := s.overdueOn(ctx, gs, today)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]View, 0, len(gs))
 	for _, l := range gs {
-		out = append(out, view(l.Grant, l.Group, a))
+		v := view(l.Grant, l.Group, a)
+		v.ReportOverdue = overdue[l.Grant.ID]
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -235,13 +265,29 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 		if err != nil {
 			return err
 		}
-		if _, err := tx.SaveTransition(ctx, g, ev); err != nil {
+		saved, err := tx.SaveTransition(ctx, g, ev)
+		if err != nil {
 			return err
 		}
-		out = view(g, grp, a)
-		return nil
+		if action == workflow.AcceptReport {
+			// The one place a grant closes: what closing stores (the
+			// frozen LPJ) belongs here, in this transaction.
+			if err := s.closed(ctx, tx, g, saved); err != nil {
+				return err
+			}
+		}
+		out, err = s.detail(ctx, tx, g, grp, a)
+		return err
 	})
 	return out, err
+}
+
+// closed runs inside accept_report's transaction, after the closing event is
+// appended and before the commit; an error undoes the acceptance. It is the
+// hook for what a closed grant must carry (the frozen LPJ, SPEC §3) and does
+// nothing more yet.
+func (s *Service) closed(ctx context.Context, tx *postgres.Tx, g workflow.Grant, ev workflow.Event) error {
+	return nil
 }
 
 // Events returns a grant's audit trail when a may see the grant.

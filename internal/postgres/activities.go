@@ -225,3 +225,14 @@ func (q q) HeldSessionDays(ctx context.Context, groupID int64) ([]workflow.Date,
 	err := q.x.SelectContext(ctx, &out, query, groupID)
 	return out, mapErr(err)
 }
+
+// LatestEvent returns the latest event of grant grantID recording action
+// (by chain order), or ENotFound when there is none.
+func (q q) LatestEvent(ctx context.Context, grantID int64, action string) (workflow.Event, error) {
+	const query = `SELECT ` + eventColumns + ` FROM grant_events WHERE grant_id = $1 AND action = $2 ORDER BY seq DESC LIMIT 1`
+	ev, err := scanEvent(q.x.QueryRowxContext(ctx, query, grantID, action))
+	if err != nil {
+		return ev, notFound(err, "peristiwa "+action+" hibah", grantID)
+	}
+	return ev, nil
+}

@@ -34,6 +34,7 @@ func (s *Server) routes(api fiber.Router) {
 	s.moneyRoutes(api)
 	s.regionRoutes(api)
 	s.monitoringRoutes(api)
+	s.activityRoutes(api)
 }
 
 // actor returns the signed-in person set by authenticate.
@@ -190,7 +191,7 @@ func (s *Server) grants(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province")}
+	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province"), Flag: c.Query("flag")}
 	if p := validate.Check(f); p != nil {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid", Details: p}
 	}
@@ -215,6 +216,9 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		rows[i] = reports.GrantRow{Number: g.Number, State: string(g.State), Kind: string(g.Group.Kind), Group: g.Group.Name,
 			Province: g.Group.Province, Regency: g.Group.Regency, Requested: g.AmountRequested, Approved: g.AmountApproved,
 			Disbursed: g.Disbursed, Spent: g.Spent, Refunded: g.Refunded, Bal: g.Balance}
+		if g.ReportOverdue {
+			rows[i].Flags = []string{workflow.FlagReportOverdue}
+		}
 	}
 	var b bytes.Buffer
 	if format == "csv" {
