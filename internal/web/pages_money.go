@@ -178,11 +178,10 @@ func (s *Server) expensePost(c *fiber.Ctx) error {
 		}
 		return s.render(c, status, "expense", "Belanja "+f.G.Number, f)
 	}
-	err = mf.check(in, "belanja tidak dapat dicatat")
-	if err == nil && receipt == nil {
-		err = &workflow.Error{Code: workflow.EUnprocessable, Message: "belanja tidak dapat dicatat",
-			Details: []workflow.Detail{{Field: receiptField, Message: "nota wajib diunggah"}}}
+	if receipt == nil {
+		mf.p.Add(receiptField, "nota wajib diunggah")
 	}
+	err = mf.check(in, "belanja tidak dapat dicatat")
 	if mf.fields["op"] == "check" {
 		f.Checked = true
 		if f.Fields["tax_ppn"] == "" {

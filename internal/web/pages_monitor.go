@@ -94,7 +94,8 @@ type dashboardData struct {
 	Rows       []postgres.MonitorRow
 	Total      int
 	Filter     monitor.ListFilter
-	Export     string // query string of the filter, for the export links
+	ExportCSV  string // the export links, with the filter shown
+	ExportXLSX string
 	Provinces  []regions.Province
 	Kinds      []workflow.Kind
 	Cohorts    []monitor.Cohort
@@ -117,7 +118,7 @@ func (s *Server) monitoringPage(c *fiber.Ctx) error {
 	status := fiber.StatusOK
 	d.Rows, d.Total, err = s.mon.List(ctx, a, d.Filter)
 	if err != nil {
-		if status = d.Errors.from(err, "status", "kind", "province"); status == 0 {
+		if status = d.Errors.from(err); status == 0 {
 			return err
 		}
 	}
@@ -127,12 +128,21 @@ func (s *Server) monitoringPage(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	d.Export = q.Encode()
+	d.ExportCSV, d.ExportXLSX = exportLink("csv", q), exportLink("xlsx", q)
 	if d.Cohorts, err = s.mon.Cohorts(ctx, a); err != nil {
 		return err
 	}
 	d.Chart = survivalChart(d.Cohorts)
 	return s.render(c, status, "monitoring", "Pemantauan", d)
+}
+
+// exportLink is the dashboard's export in format with the filter q.
+func exportLink(format string, q url.Values) string {
+	v := url.Values{"format": {format}}
+	for k, x := range q {
+		v[k] = x
+	}
+	return "/pemantauan/ekspor?" + v.Encode()
 }
 
 // notificationsData is the data of templates/notifications.html.
