@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -129,7 +131,7 @@ func (s *Server) expensePost(c *fiber.Ctx) error {
 		return err
 	}
 	var receipt *evidence.Object
-	mf, err := readMultipart(c, expensePageFields, receiptField, s.ingestPart(c, &receipt))
+	mf, err := readMultipart(c, expensePageFields, receiptField, s.ingestChosen(c, &receipt))
 	var uploadErr error
 	if err != nil {
 		// Too large, wrong type, cut off: the page shows it beside the file
@@ -205,6 +207,19 @@ func (s *Server) expensePost(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, status, "expense", "Belanja "+f.G.Number, f)
+}
+
+// ingestChosen is ingestPart for a file input the person may leave
+// empty: a browser sends an empty part for it, which is "no new file"
+// (the receipt of the check step stays), not an empty file to refuse.
+func (s *Server) ingestChosen(c *fiber.Ctx, dst **evidence.Object) func(io.Reader) error {
+	return func(r io.Reader) error {
+		br := bufio.NewReader(r)
+		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+			return nil
+		}
+		return s.ingestPart(c, dst)(br)
+	}
 }
 
 // voidPost voids an expense with a reason, as POST …/expenses/{eid}/void.
