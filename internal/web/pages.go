@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"grantflow/internal/auth"
 	"grantflow/internal/grants"
 	"grantflow/money"
 	"grantflow/workflow"
@@ -139,9 +141,12 @@ var pageFuncs = template.FuncMap{
 	"editable": proposalEditable,
 	"mstatus":  func(st string) string { return lookup(monitorStatusLabels, st) },
 	// The survival chart's grid and axis: months 0–12 over 520 px from x=50.
-	"ys":     func() []int { return []int{20, 70, 120, 170, 220} },
-	"months": func() []int { return []int{1, 3, 6, 12} },
-	"mx":     func(m int) int { return 50 + m*520/12 },
+	"ys":      func() []int { return []int{20, 70, 120, 170, 220} },
+	"months":  func() []int { return []int{1, 3, 6, 12} },
+	"mx":      func(m int) int { return 50 + m*520/12 },
+	"kinds":   func() []workflow.Kind { return workflow.Kinds },
+	"hasRole": hasRole,
+	"minpw":   func() int { return auth.MinPasswordChars },
 	"kind": func(k workflow.ActivityKind) string {
 		if k == workflow.On {
 			return "On"
@@ -207,12 +212,14 @@ func loadPages() (*pageSet, error) {
 // error pages of someone not signed in), the CSRF token for its forms and
 // the page's own data.
 type page struct {
-	Title  string
-	User   *grants.UserView
-	CSRF   string
-	Unread int // the person's unread notifications, shown in the header
-	Staff  bool
-	Data   any
+	Title   string
+	User    *grants.UserView
+	CSRF    string
+	Unread  int  // the person's unread notifications, shown in the header
+	Staff   bool // staff roles see the dashboard in the menu
+	Admin   bool
+	Auditor bool
+	Data    any
 }
 
 // render executes a page into a buffer first, so a template failure
@@ -229,6 +236,7 @@ func (s *Server) render(c *fiber.Ctx, status int, name, title string, data any) 
 		for _, r := range u.Roles {
 			p.Staff = p.Staff || !r.IsGroupRole()
 		}
+		p.Admin, p.Auditor = slices.Contains(u.Roles, workflow.RoleAdmin), slices.Contains(u.Roles, workflow.RoleAuditor)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, p); err != nil {
@@ -440,6 +448,13 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/notifikasi", get(signed, s.notificationsPage)...)
 	app.Post("/notifikasi/:id/baca", post(signed, s.markReadPost)...)
 	app.Get("/lpj", get(signed, s.auditPage)...)
+	admin := append(signed[:len(signed):len(signed)], requireAdmin)
+	app.Get("/admin/program", get(admin, s.programsPage)...)
+	app.Post("/admin/program", post(admin, s.programPost)...)
+	app.Get("/admin/kelompok", get(admin, s.groupsPage)...)
+	app.Post("/admin/kelompok", post(admin, s.groupPost)...)
+	app.Get("/admin/pengguna", get(admin, s.usersPage)...)
+	app.Post("/admin/pengguna", post(admin, s.userPost)...)
 
 	// Anything else outside the API that a browser asks for is a page that
 	// does not exist. Other clients keep the API's JSON 404, so scripts

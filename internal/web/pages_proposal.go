@@ -269,10 +269,12 @@ func (s *Server) proposalPost(c *fiber.Ctx) error {
 	status := fiber.StatusOK
 	extraA, extraB := 0, 0
 	switch op {
+	// One row more than the page had, blank rows included, so pressing
+	// the button again keeps growing the form.
 	case "add_activity":
-		extraA = 1
+		extraA = max(1, rowCount(c, "activities")+1-len(f.Activities)-blankRows)
 	case "add_budget":
-		extraB = 1
+		extraB = max(1, rowCount(c, "budget")+1-len(f.Budget)-blankRows)
 	case "calc":
 	case "save", "submit":
 		if f.Errors.has() {

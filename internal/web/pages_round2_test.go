@@ -315,3 +315,67 @@ func TestPageMeetingsAndNotifications(t *testing.T) {
 	a.login("auditor")
 	want(t, a.get("/lpj"), 200, "LPJ untuk diperiksa")
 }
+
+// TestPageAdmin: programmes (defaults shown; bad dates refused beside the
+// field), groups (regions from the official list; members one per line;
+// member problems named by line) and users (roles ticked, password never
+// sent back); every post checks CSRF and only admins get in.
+func TestPageAdmin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.client(t)
+	p.login("admin")
+
+	want(t, p.get("/admin/program"), 200, "Pengaturan bawaan juknis", "KKG Rp 15.000.000", "3 In + 2 On", "70 % / 30 %", "Honorarium narasumber (≤ 30 %)", "PPN 11 %")
+	prog := url.Values{"name": {"Bantuan KKG 2027"}, "year": {"dua ribu"}, "proposal_opens_on": {"2027-02-01"}, "proposal_closes_on": {"31/03/2027"},
+		"activity_ends_on": {"2027-10-31"}, "report_due_on": {"2027-11-30"}, "budget_total": {"1.000.000.000"}}
+	r := p.post("/admin/program", prog)
+	want(t, r, http.StatusUnprocessableEntity, `id="year-galat">`, `id="proposal-closes-on-galat">`, `value="Bantuan KKG 2027"`, `value="1.000.000.000"`)
+	want(t, p.post("/admin/program", url.Values{"_csrf": {"x"}, "name": {"X"}}), http.StatusForbidden)
+	prog.Set("year", "2027")
+	prog.Set("proposal_closes_on", "2027-03-31")
+	want(t, p.post("/admin/program", prog), http.StatusSeeOther)
+	want(t, p.get("/admin/program"), 200, "Bantuan KKG 2027", "Rp 1.000.000.000")
+
+	page := p.get("/admin/kelompok")
+	want(t, page, 200, `<optgroup label="Jawa Barat">`, "<option>Kota Bandung</option>", h.groupA.Name)
+	var members strings.Builder
+	for i := range 16 {
+		pos := "anggota"
+		switch i {
+		case 0:
+			pos = "ketua"
+		case 1:
+			pos = "bendahara"
+		}
+		fmt.Fprintf(&members, "Guru %d; 19800101200501%04d; MIN 2 Kota Cimahi; %s\n", i+1, 2000+i, pos)
+	}
+	grp := url.Values{"kind": {"KKG"}, "name": {"KKG MI Kota Cimahi"}, "level": {"MI"}, "province": {"Jawa Barat"}, "regency": {"Kota Cimahi"},
+		"sk_number": {"B-77/Kk.10.02/2026"}, "bank_name": {"Bank Syariah Indonesia"}, "bank_account_number": {"7000111222"},
+		"bank_account_name": {"KKG MI Kota Cimahi"}, "members": {"Guru Satu; 123; MIN 2; ketua\n"}}
+	r = p.post("/admin/kelompok", grp)
+	want(t, r, http.StatusUnprocessableEntity, `id="members-galat">`, "Guru Satu; 123; MIN 2; ketua", `<option selected>Kota Cimahi</option>`)
+	want(t, p.post("/admin/kelompok", url.Values{"_csrf": {""}}), http.StatusForbidden)
+	grp.Set("members", members.String())
+	r = p.post("/admin/kelompok", grp)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("register group: %d %s", r.status, truncate(r.body))
+	}
+	want(t, p.get("/admin/kelompok"), 200, "KKG MI Kota Cimahi")
+
+	want(t, p.get("/admin/pengguna"), 200, `name="role_verifier"`, "Kota Bandung")
+	usr := url.Values{"email": {"verif.cimahi@uji.grantflow.id"}, "name": {"Verifikator Cimahi"}, "password": {"pendek"},
+		"role_verifier": {"1"}, "province": {"Jawa Barat"}, "regency": {"Kota Cimahi"}}
+	r = p.post("/admin/pengguna", usr)
+	want(t, r, http.StatusUnprocessableEntity, `id="password-galat">`, `value="verif.cimahi@uji.grantflow.id"`, `id="role-verifier" name="role_verifier" value="1" checked`)
+	if strings.Contains(string(r.body), `value="pendek"`) {
+		t.Fatal("the password was sent back to the page")
+	}
+	want(t, p.post("/admin/pengguna", url.Values{"_csrf": {"x"}}), http.StatusForbidden)
+	usr.Set("password", "kata-sandi-panjang-1")
+	want(t, p.post("/admin/pengguna", usr), http.StatusSeeOther)
+	q := h.client(t)
+	q.login("verifier")
+	want(t, q.get("/admin/pengguna"), http.StatusForbidden)
+	want(t, q.post("/admin/pengguna", usr), http.StatusForbidden)
+}
