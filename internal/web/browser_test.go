@@ -410,12 +410,17 @@ func browserProposal(t *testing.T, h *harness, b *browser) {
 // run, the dashboard shows the funded group, and the auditor's queue its grant.
 func browserMonitoring(t *testing.T, h *harness, b *browser, g grants.View) {
 	t.Helper()
-	if _, err := h.srv.mon.Scan(context.Background(), h.prog.ActivityEndsOn.AddDays(20)); err != nil {
+	// 40 days after the period: a month on, so the cohort has its first checkpoint.
+	if _, err := h.srv.mon.Scan(context.Background(), h.prog.ActivityEndsOn.AddDays(40)); err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
 	b.login(h.user("verifier").view.Email)
 	b.open("/pemantauan")
-	b.contains("Per provinsi", "Jawa Barat", h.groupA.Name)
+	b.contains("Per provinsi", "Jawa Barat", h.groupA.Name, "Bertahan setelah hibah berakhir")
+	if s := b.text("#tabel-kohort tbody tr"); !strings.Contains(s, "1 dari 1 (100 %)") {
+		t.Fatalf("cohort table row %q", s)
+	}
+	b.do("chart drawn", chromedp.WaitVisible(chromedp.CSS("figure.grafik svg polyline")))
 	b.check("pemantauan")
 	b.do("filter", chromedp.SetValue(chromedp.CSS("#f-kind"), "MGMP"), chromedp.Submit(chromedp.CSS("#f-kind")),
 		chromedp.WaitVisible(chromedp.CSS("#judul-daftar")))
