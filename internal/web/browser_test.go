@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
 
@@ -292,4 +293,142 @@ func TestBrowserReview(t *testing.T) {
 	if got := h.getGrant(t, "approver", g.ID).State; got != workflow.Approved {
 		t.Fatalf("state in the database: %s", got)
 	}
+	b.logout()
+	browserMoney(t, h, b, g)
+	browserProposal(t, h, b)
+	browserMonitoring(t, h, b, g)
+}
+
+// browserMoney continues the journey once finance has transferred the
+// first tranche: the treasurer records an expense with its receipt
+// uploaded through the form (after the check step shows the taxes), then
+// returns part of the balance with its NTPN, and opens the meeting log.
+func browserMoney(t *testing.T, h *harness, b *browser, g grants.View) {
+	t.Helper()
+	prog := h.prog
+	prog.ApplyDefaults()
+	if _, err := h.svc.Disburse(context.Background(), h.actor("finance"), g.ID, grants.DisbursementInput{
+		Tranche: 1, Amount: prog.TrancheAmounts(g.AmountRequested)[0], TransferredOn: transferDay, Reference: "BSI-UJI-0002"}); err != nil {
+		t.Fatalf("Disburse: %v", err)
+	}
+	view := h.getGrant(t, "treasurerA", g.ID)
+	receipt := filepath.Join(t.TempDir(), "nota.png")
+	if err := os.WriteFile(receipt, receiptPNG(t, 7), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	b.login(h.user("treasurerA").view.Email)
+	b.open(fmt.Sprintf("/hibah/%d", g.ID))
+	b.contains("Langkah berikutnya", "Catat belanja", "Setor sisa dana")
+	b.check("hibah-didanai")
+	b.do("open expense form", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/hibah/%d/belanja"]`, g.ID))), chromedp.WaitVisible(chromedp.CSS("#receipt")))
+	b.check("belanja")
+	b.do("fill expense",
+		chromedp.SetValue(chromedp.CSS("#spent-on"), transferDay.String()),
+		chromedp.SetValue(chromedp.CSS("#budget-line-id"), fmt.Sprint(view.Budget[0].ID)),
+		chromedp.SendKeys(chromedp.CSS("#vendor"), "Warung Bu Siti"),
+		chromedp.SendKeys(chromedp.CSS("#description"), "Konsumsi In-1"),
+		chromedp.SendKeys(chromedp.CSS("#amount"), "1.100.000"),
+		chromedp.SetUploadFiles(chromedp.CSS("#receipt"), []string{receipt}),
+		chromedp.Click(chromedp.CSS(`button[value="check"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#pemeriksaan")))
+	b.contains("PPN Rp 121.000", "tidak memerlukan meterai", "Nota sudah diunggah")
+	b.check("belanja-periksa")
+	b.do("save expense", chromedp.Click(chromedp.CSS(`button[value="save"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/batal"]`)))
+	b.contains("Warung Bu Siti", "Rp 1.100.000")
+	es, err := h.svc.Expenses(context.Background(), h.actor("treasurerA"), g.ID)
+	if err != nil || len(es) != 1 || es[0].Amount != 1_100_000 || es[0].TaxPPN != 121_000 || es[0].ReceiptID == 0 {
+		t.Fatalf("expense recorded through the browser: %+v %v", es, err)
+	}
+
+	b.open(fmt.Sprintf("/hibah/%d/setoran", g.ID))
+	b.check("setoran")
+	b.do("refund",
+		chromedp.Clear(chromedp.CSS("#amount")),
+		chromedp.SendKeys(chromedp.CSS("#amount"), "500.000"),
+		chromedp.SetValue(chromedp.CSS("#paid-on"), transferDay.String()),
+		chromedp.SendKeys(chromedp.CSS("#ntpn"), "0A1B2C3D4E5F6G7H"),
+		chromedp.Submit(chromedp.CSS("#ntpn")),
+		chromedp.WaitVisible(chromedp.CSS("#status-hibah")))
+	b.contains("Setor sisa dana", "0A1B2C3D4E5F6G7H")
+	if v := h.getGrant(t, "treasurerA", g.ID); v.Refunded != 500_000 || v.Spent != 1_100_000 {
+		t.Fatalf("after the refund: spent %d refunded %d", v.Spent, v.Refunded)
+	}
+	b.open(fmt.Sprintf("/kelompok/%d/pertemuan", h.groupA.ID))
+	b.check("pertemuan")
+	b.open("/notifikasi")
+	b.check("notifikasi")
+	b.logout()
+}
+
+// browserProposal: the chair of group B writes a proposal in the editor,
+// adding rows with "Tambah baris" (no script), and submits it.
+func browserProposal(t *testing.T, h *harness, b *browser) {
+	t.Helper()
+	g := h.grantIn(t, h.prog, h.groupB, workflow.Draft)
+	b.login(h.user("chairB").view.Email)
+	b.open(fmt.Sprintf("/hibah/%d", g.ID))
+	b.do("open editor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/hibah/%d/proposal"]`, g.ID))), chromedp.WaitVisible(chromedp.CSS("#background")))
+	b.check("proposal-kosong")
+	for i := 0; i < 3; i++ { // 2 blank rows + 3 = the 3 In + 2 On an MGMP needs
+		b.do("add activity row", chromedp.Click(chromedp.CSS(`button[value="add_activity"]`)),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#activities-%d-title", 2+i))))
+	}
+	b.do("texts",
+		chromedp.SendKeys(chromedp.CSS("#background"), "Guru matematika perlu asesmen formatif."),
+		chromedp.SendKeys(chromedp.CSS("#objectives"), "Modul ajar dipraktikkan di kelas."),
+		chromedp.SendKeys(chromedp.CSS("#sustainability-plan"), "Pertemuan bulanan bergilir."))
+	kinds := []string{"in", "on", "in", "on", "in"}
+	for i, k := range kinds {
+		p := fmt.Sprintf("#activities-%d-", i)
+		b.do("activity row",
+			chromedp.SetValue(chromedp.CSS(p+"kind"), k),
+			chromedp.SendKeys(chromedp.CSS(p+"title"), fmt.Sprintf("Sesi %d", i+1)),
+			chromedp.SetValue(chromedp.CSS(p+"planned-on"), proposalStart.AddDays(14*i).String()),
+			chromedp.SendKeys(chromedp.CSS(p+"planned-participants"), "15"))
+	}
+	b.do("budget row",
+		chromedp.SetValue(chromedp.CSS("#budget-0-category"), "konsumsi"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-description"), "Konsumsi peserta"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-quantity"), "75"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-unit"), "orang-kali"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-unit-price"), "40.000"),
+		chromedp.Click(chromedp.CSS(`button[value="calc"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#total-rab")))
+	if s := b.text("#total-rab"); s != "Rp 3.000.000" {
+		t.Fatalf("server total %q", s)
+	}
+	b.check("proposal-terisi")
+	b.do("submit", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-submitted")))
+	if v := h.getGrant(t, "chairB", g.ID); v.State != workflow.Submitted || v.AmountRequested != 3_000_000 || len(v.Activities) != 5 {
+		t.Fatalf("after submit through the editor: %s %d %d", v.State, v.AmountRequested, len(v.Activities))
+	}
+	b.logout()
+}
+
+// browserMonitoring: once the activity period is over and the scan has
+// run, the dashboard shows the funded group, and the auditor's queue its grant.
+func browserMonitoring(t *testing.T, h *harness, b *browser, g grants.View) {
+	t.Helper()
+	// 40 days after the period: a month on, so the cohort has its first checkpoint.
+	if _, err := h.srv.mon.Scan(context.Background(), h.prog.ActivityEndsOn.AddDays(40)); err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	b.login(h.user("verifier").view.Email)
+	b.open("/pemantauan")
+	b.contains("Per provinsi", "Jawa Barat", h.groupA.Name, "Bertahan setelah hibah berakhir")
+	if s := b.text("#tabel-kohort tbody tr"); !strings.Contains(s, "1 dari 1 (100 %)") {
+		t.Fatalf("cohort table row %q", s)
+	}
+	b.do("chart drawn", chromedp.WaitVisible(chromedp.CSS("figure.grafik svg polyline")))
+	b.check("pemantauan")
+	b.do("filter", chromedp.SetValue(chromedp.CSS("#f-kind"), "MGMP"), chromedp.Submit(chromedp.CSS("#f-kind")),
+		chromedp.WaitVisible(chromedp.CSS("#judul-daftar")))
+	b.contains("Tidak ada kelompok yang cocok.")
+	b.logout()
+	b.login(h.user("auditor").view.Email)
+	b.open("/lpj")
+	b.contains(g.Number)
+	b.check("lpj")
+	b.logout()
 }

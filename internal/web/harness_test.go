@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -96,7 +97,11 @@ func newHarness(t testing.TB) *harness {
 // newHarnessOn builds a harness on db with server options o.
 func newHarnessOn(t testing.TB, db *postgres.DB, o Options) *harness {
 	t.Helper()
-	svc := grants.New(db, grants.Options{Now: func() time.Time { return fixedNow }})
+	store, err := evidence.NewLocal(t.TempDir()) // receipts uploaded through the pages
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := grants.New(db, grants.Options{Now: func() time.Time { return fixedNow }, Store: store})
 	h := &harness{t: t, db: db, svc: svc, srv: New(svc, o), mu: &sync.Mutex{}, accounts: map[string]*account{}}
 	h.prog = h.newProgram(t, 5_000_000_000)
 	h.groupA = h.newGroup(t, validGroup(workflow.KKG, "KKG MI Kecamatan Cibiru", "Kota Bandung", 16))

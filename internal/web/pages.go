@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"grantflow/internal/auth"
 	"grantflow/internal/grants"
 	"grantflow/money"
 	"grantflow/workflow"
@@ -129,6 +131,49 @@ var pageFuncs = template.FuncMap{
 	"ledger":   func(k string) string { return lookup(ledgerKindLabels, k) },
 	"category": func(c string) string { return lookup(categoryNames, c) },
 	"kapital":  sentence,
+	// fieldErr is the message of a field of a form, "" when it has none.
+	"fieldErr": func(e formErrors, name string) string { return e.Fields[name] },
+	// fid turns a field name such as budget[1].unit_price into an id.
+	"fid":      fieldID,
+	"fld":      newField,
+	"inc":      func(i int) int { return i + 1 },
+	"sisa":     func(a, b int64) int64 { return a - b },
+	"editable": proposalEditable,
+	"mstatus":  func(st string) string { return lookup(monitorStatusLabels, st) },
+	// The survival chart's grid and axis: months 0–12 over 520 px from x=50.
+	"ys":      func() []int { return []int{20, 70, 120, 170, 220} },
+	"months":  func() []int { return []int{1, 3, 6, 12} },
+	"mx":      func(m int) int { return 50 + m*520/12 },
+	"kinds":   func() []workflow.Kind { return workflow.Kinds },
+	"hasRole": hasRole,
+	"minpw":   func() int { return auth.MinPasswordChars },
+	"kind": func(k workflow.ActivityKind) string {
+		if k == workflow.On {
+			return "On"
+		}
+		return "In"
+	},
+	"percent": func(share float64) string { return strings.Replace(fmt.Sprintf("%.0f %%", share*100), ".", ",", 1) },
+	"bps": func(bps int) string {
+		return strings.Replace(strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", float64(bps)/100), "0"), ".0"), ".", ",", 1) + " %"
+	},
+}
+
+// field is one labelled input of a form, for the "field" template of
+// layout.html: the label, the value typed and the message beside it.
+type field struct {
+	Name, ID, Label, Value, Type, Help, Err string
+}
+
+// newField builds a field; typ is an input type, with "rupiah" for an
+// amount (text with a numeric keypad) and "textarea" for long text.
+func newField(e formErrors, name, label, value, typ, help string) field {
+	return field{Name: name, ID: fieldID(name), Label: label, Value: value, Type: typ, Help: help, Err: e.Fields[name]}
+}
+
+// fieldID turns a form field name into an HTML id usable in CSS selectors.
+func fieldID(name string) string {
+	return strings.NewReplacer("[", "-", "]", "", ".", "-", "_", "-").Replace(name)
 }
 
 // pageSet holds every parsed page and the stylesheet.
@@ -167,10 +212,14 @@ func loadPages() (*pageSet, error) {
 // error pages of someone not signed in), the CSRF token for its forms and
 // the page's own data.
 type page struct {
-	Title string
-	User  *grants.UserView
-	CSRF  string
-	Data  any
+	Title   string
+	User    *grants.UserView
+	CSRF    string
+	Unread  int  // the person's unread notifications, shown in the header
+	Staff   bool // staff roles see the dashboard in the menu
+	Admin   bool
+	Auditor bool
+	Data    any
 }
 
 // render executes a page into a buffer first, so a template failure
@@ -183,6 +232,11 @@ func (s *Server) render(c *fiber.Ctx, status int, name, title string, data any) 
 	p := page{Title: title, CSRF: s.csrfToken(c), Data: data}
 	if u, ok := c.Locals("user").(grants.UserView); ok {
 		p.User = &u
+		p.Unread = s.unread(c)
+		for _, r := range u.Roles {
+			p.Staff = p.Staff || !r.IsGroupRole()
+		}
+		p.Admin, p.Auditor = slices.Contains(u.Roles, workflow.RoleAdmin), slices.Contains(u.Roles, workflow.RoleAuditor)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, p); err != nil {
@@ -378,6 +432,29 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/", get(signed, s.homePage)...)
 	app.Get("/hibah/:id", get(signed, s.grantPage)...)
 	app.Post("/hibah/:id/tindakan", post(signed, s.actPost)...)
+	app.Get("/hibah/:id/proposal", get(signed, s.proposalPage)...)
+	app.Post("/hibah/:id/proposal", post(signed, s.proposalPost)...)
+	app.Get("/hibah/:id/belanja", get(signed, s.expensePage)...)
+	// The expense form is multipart and streamed: its CSRF token is read
+	// inside the body by expensePost itself.
+	app.Post("/hibah/:id/belanja", get(signed, s.expensePost)...)
+	app.Post("/hibah/:id/belanja/:eid/batal", post(signed, s.voidPost)...)
+	app.Get("/hibah/:id/setoran", get(signed, s.refundPage)...)
+	app.Post("/hibah/:id/setoran", post(signed, s.refundPost)...)
+	app.Get("/kelompok/:id/pertemuan", get(signed, s.meetingsPage)...)
+	app.Post("/kelompok/:id/pertemuan", post(signed, s.meetingPost)...)
+	app.Get("/pemantauan", get(signed, s.monitoringPage)...)
+	app.Get("/pemantauan/ekspor", get(signed, s.monitoring)...) // the API's export, with the page's session
+	app.Get("/notifikasi", get(signed, s.notificationsPage)...)
+	app.Post("/notifikasi/:id/baca", post(signed, s.markReadPost)...)
+	app.Get("/lpj", get(signed, s.auditPage)...)
+	admin := append(signed[:len(signed):len(signed)], requireAdmin)
+	app.Get("/admin/program", get(admin, s.programsPage)...)
+	app.Post("/admin/program", post(admin, s.programPost)...)
+	app.Get("/admin/kelompok", get(admin, s.groupsPage)...)
+	app.Post("/admin/kelompok", post(admin, s.groupPost)...)
+	app.Get("/admin/pengguna", get(admin, s.usersPage)...)
+	app.Post("/admin/pengguna", post(admin, s.userPost)...)
 
 	// Anything else outside the API that a browser asks for is a page that
 	// does not exist. Other clients keep the API's JSON 404, so scripts

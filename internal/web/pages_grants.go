@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -108,6 +109,35 @@ type grantData struct {
 	Actions   []workflow.Action // what the person may do here now, as buttons
 	Recommend bool              // the form asks for the approved amount
 	Form      actionForm
+	Links     []pageLink // the pages where this person works on the grant
+	NextSteps []string   // "Langkah berikutnya" (see nextSteps)
+}
+
+// pageLink is one link to a page of work on a grant.
+type pageLink struct {
+	Href, Label string
+}
+
+// grantLinks are the pages a person may use on grant g now: the same
+// roles and states the service enforces, so no link leads to a refusal.
+func grantLinks(g grants.View, a workflow.Actor) []pageLink {
+	var out []pageLink
+	member := a.GroupID == g.GroupID
+	if member && proposalEditable(g) {
+		out = append(out, pageLink{fmt.Sprintf("/hibah/%d/proposal", g.ID), "Ubah proposal"})
+	}
+	if member && a.Has(workflow.RoleTreasurer) && g.State == workflow.Funded {
+		out = append(out, pageLink{fmt.Sprintf("/hibah/%d/belanja", g.ID), "Catat belanja"},
+			pageLink{fmt.Sprintf("/hibah/%d/setoran", g.ID), "Setor sisa dana"})
+	}
+	if member {
+		out = append(out, pageLink{fmt.Sprintf("/kelompok/%d/pertemuan", g.GroupID), "Pertemuan kelompok"})
+	}
+	if a.Has(workflow.RoleAuditor) && (g.State == workflow.ReportSubmitted || g.State == workflow.Closed) {
+		out = append(out, pageLink{fmt.Sprintf("/grants/%d/report.pdf", g.ID), "Unduh LPJ (PDF)"},
+			pageLink{fmt.Sprintf("/grants/%d/dossier.zip", g.ID), "Unduh berkas pemeriksaan (ZIP)"})
+	}
+	return out
 }
 
 // pageActions are the actions the grant page offers as buttons: every
@@ -142,6 +172,7 @@ func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
 		return d, err
 	}
 	d.Actions = pageActions(d.G.AllowedActions)
+	d.Links, d.NextSteps = grantLinks(d.G, a), nextSteps(d.G)
 	d.Recommend = slices.Contains(d.Actions, workflow.Recommend)
 	return d, nil
 }

@@ -44,7 +44,8 @@ func bodyStream(c *fiber.Ctx) (*countingReader, error) {
 
 // readMultipart walks a multipart/form-data body: text fields are returned
 // by name (each at most 64 KiB, no repeats, only the allowed names) and the
-// file part named fileField is streamed into onFile as it arrives.
+// file part named fileField is streamed into onFile as it arrives. When
+// storing the file fails, the fields read before it are returned with the error.
 func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func(io.Reader) error) (*form, error) {
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
@@ -79,16 +80,19 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 			}
 			sawFile = true
 			if err := onFile(part); err != nil {
+				// The fields read before the file come back with the error,
+				// so a page can keep what was typed after a failed upload.
+				read := &form{fields: fields}
 				if body.n > MaxBody {
-					return nil, fiberErrors[fiber.StatusRequestEntityTooLarge]
+					return read, fiberErrors[fiber.StatusRequestEntityTooLarge]
 				}
 				var we *workflow.Error
 				if errors.As(err, &we) && (we.Code == workflow.ETooLarge || we.Code == workflow.EUnsupported) {
-					return nil, &workflow.Error{Code: we.Code, Message: we.Message, Details: []workflow.Detail{{Field: name, Message: we.Message}}}
+					return read, &workflow.Error{Code: we.Code, Message: we.Message, Details: []workflow.Detail{{Field: name, Message: we.Message}}}
 				}
 				// A body cut off inside the file part is the client's fault, not ours.
 				if errors.Is(err, io.ErrUnexpectedEOF) {
-					return nil, &workflow.Error{Code: workflow.EInvalid, Message: "formulir multipart rusak atau terpotong",
+					return read, &workflow.Error{Code: workflow.EInvalid, Message: "formulir multipart rusak atau terpotong",
 						Details: []workflow.Detail{{Field: name, Message: "berkas terpotong"}}}
 				}
 				return nil, err
