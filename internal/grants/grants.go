@@ -24,6 +24,8 @@ type View struct {
 	Balance        int64             `json:"balance"`
 	Group          GroupRef          `json:"group"`
 	AllowedActions []workflow.Action `json:"allowed_actions"`
+	// Report is the frozen LPJ once the grant is closed (absent before).
+	Report *ReportRef `json:"report,omitempty"`
 }
 
 func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
@@ -147,7 +149,11 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 	var out View
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, grp, err := visibleGrant(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
 		out = view(g, grp, a)
+		out.Report, err = reportRef(ctx, tx, g)
 		return err
 	})
 	return out, err
@@ -235,11 +241,19 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 		if err != nil {
 			return err
 		}
-		if _, err := tx.SaveTransition(ctx, g, ev); err != nil {
+		saved, err := tx.SaveTransition(ctx, g, ev)
+		if err != nil {
 			return err
 		}
+		if action == workflow.AcceptReport {
+			// The LPJ is frozen inside the acceptance (SPEC §3): both happen or neither.
+			if err := s.freezeReport(ctx, tx, g, saved); err != nil {
+				return err
+			}
+		}
 		out = view(g, grp, a)
-		return nil
+		out.Report, err = reportRef(ctx, tx, g)
+		return err
 	})
 	return out, err
 }
@@ -271,16 +285,7 @@ func (s *Service) VerifyChains(ctx context.Context) ([]Break, int, error) {
 		if broken {
 			return nil
 		}
-		reason := ""
-		switch {
-		case ev.Seq != want:
-			reason = fmt.Sprintf("nomor urut %d, seharusnya %d", ev.Seq, want)
-		case ev.PrevHash != prev:
-			reason = "prev_hash tidak sama dengan hash peristiwa sebelumnya"
-		case workflow.ChainHash(ev.PrevHash, ev.Canonical()) != ev.Hash:
-			reason = "hash tidak cocok dengan isi peristiwa"
-		}
-		if reason != "" {
+		if reason := linkProblem(ev, prev, want); reason != "" {
 			breaks = append(breaks, Break{GrantID: ev.GrantID, Seq: ev.Seq, Reason: reason})
 			broken = true
 		}
@@ -288,4 +293,31 @@ func (s *Service) VerifyChains(ctx context.Context) ([]Break, int, error) {
 		return nil
 	})
 	return breaks, n, err
+}
+
+// linkProblem says what is wrong with ev as the link after the event with
+// hash prev and sequence want-1, or "" when it holds.
+func linkProblem(ev workflow.Event, prev string, want int) string {
+	switch {
+	case ev.Seq != want:
+		return fmt.Sprintf("nomor urut %d, seharusnya %d", ev.Seq, want)
+	case ev.PrevHash != prev:
+		return "prev_hash tidak sama dengan hash peristiwa sebelumnya"
+	case workflow.ChainHash(ev.PrevHash, ev.Canonical()) != ev.Hash:
+		return "hash tidak cocok dengan isi peristiwa"
+	}
+	return ""
+}
+
+// chainBreak returns the first broken link of one grant's events (in chain
+// order), or nil when the chain verifies.
+func chainBreak(evs []workflow.Event) *Break {
+	prev := ""
+	for i, ev := range evs {
+		if reason := linkProblem(ev, prev, i+1); reason != "" {
+			return &Break{GrantID: ev.GrantID, Seq: ev.Seq, Reason: reason}
+		}
+		prev = ev.Hash
+	}
+	return nil
 }
