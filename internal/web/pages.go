@@ -378,6 +378,7 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/", get(signed, s.homePage)...)
 	app.Get("/hibah/:id", get(signed, s.grantPage)...)
 	app.Post("/hibah/:id/tindakan", post(signed, s.actPost)...)
+	app.Get("/verify/:code", get(open, s.verifyPage)...) // public, like the API's verification
 
 	// Anything else outside the API that a browser asks for is a page that
 	// does not exist. Other clients keep the API's JSON 404, so scripts
