@@ -273,6 +273,12 @@ func TestReportFrozenAfterClosing(t *testing.T) {
 	if _, err := w.db.SQL().Exec(`UPDATE grants SET background = 'diubah' WHERE id = $1`, w.grant.ID); err != nil {
 		t.Fatal(err)
 	}
+	// gc keeps the frozen file: grant_reports points to it. The service
+	// clock stands in March 2026, before the files' real modification
+	// times, so a negative grace makes every file old enough to sweep.
+	if _, err := w.svc.CollectGarbage(context.Background(), -400*24*time.Hour); err != nil {
+		t.Fatalf("CollectGarbage: %v", err)
+	}
 	again := w.get(t, "chairA", path)
 	expect(t, again, 200, "frozen report.pdf after the rows changed")
 	if !bytes.Equal(first.body, again.body) {
