@@ -153,7 +153,8 @@ func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), e
 		db.Close()
 		return nil, nil, err
 	}
-	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true, Logger: logger})
+	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true, Logger: logger,
+		PublicURL: cfg.PublicURL})
 	return svc, func() { svc.Close(); db.Close() }, nil
 }
 

@@ -34,6 +34,8 @@ type View struct {
 	// Findings are the auditor's findings of the latest return_report while
 	// the returned LPJ waits to be submitted again (funded); else empty.
 	Findings string `json:"findings,omitempty"`
+	// Report is the frozen LPJ once the grant is closed (absent before).
+	Report *ReportRef `json:"report,omitempty"`
 }
 
 func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
@@ -164,6 +166,10 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 			return err
 		}
 		out, err = s.detail(ctx, tx, g, grp, a)
+		if err != nil {
+			return err
+		}
+		out.Report, err = reportRef(ctx, tx, g)
 		return err
 	})
 	return out, err
@@ -270,24 +276,19 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 			return err
 		}
 		if action == workflow.AcceptReport {
-			// The one place a grant closes: what closing stores (the
-			// frozen LPJ) belongs here, in this transaction.
-			if err := s.closed(ctx, tx, g, saved); err != nil {
+			// The LPJ is frozen inside the acceptance (SPEC §3): both happen or neither.
+			if err := s.freezeReport(ctx, tx, g, saved); err != nil {
 				return err
 			}
 		}
 		out, err = s.detail(ctx, tx, g, grp, a)
+		if err != nil {
+			return err
+		}
+		out.Report, err = reportRef(ctx, tx, g)
 		return err
 	})
 	return out, err
-}
-
-// closed runs inside accept_report's transaction, after the closing event is
-// appended and before the commit; an error undoes the acceptance. It is the
-// hook for what a closed grant must carry (the frozen LPJ, SPEC §3) and does
-// nothing more yet.
-func (s *Service) closed(ctx context.Context, tx *postgres.Tx, g workflow.Grant, ev workflow.Event) error {
-	return nil
 }
 
 // Events returns a grant's audit trail when a may see the grant.
@@ -317,16 +318,7 @@ func (s *Service) VerifyChains(ctx context.Context) ([]Break, int, error) {
 		if broken {
 			return nil
 		}
-		reason := ""
-		switch {
-		case ev.Seq != want:
-			reason = fmt.Sprintf("nomor urut %d, seharusnya %d", ev.Seq, want)
-		case ev.PrevHash != prev:
-			reason = "prev_hash tidak sama dengan hash peristiwa sebelumnya"
-		case workflow.ChainHash(ev.PrevHash, ev.Canonical()) != ev.Hash:
-			reason = "hash tidak cocok dengan isi peristiwa"
-		}
-		if reason != "" {
+		if reason := linkProblem(ev, prev, want); reason != "" {
 			breaks = append(breaks, Break{GrantID: ev.GrantID, Seq: ev.Seq, Reason: reason})
 			broken = true
 		}
@@ -334,4 +326,31 @@ func (s *Service) VerifyChains(ctx context.Context) ([]Break, int, error) {
 		return nil
 	})
 	return breaks, n, err
+}
+
+// linkProblem says what is wrong with ev as the link after the event with
+// hash prev and sequence want-1, or "" when it holds.
+func linkProblem(ev workflow.Event, prev string, want int) string {
+	switch {
+	case ev.Seq != want:
+		return fmt.Sprintf("nomor urut %d, seharusnya %d", ev.Seq, want)
+	case ev.PrevHash != prev:
+		return "prev_hash tidak sama dengan hash peristiwa sebelumnya"
+	case workflow.ChainHash(ev.PrevHash, ev.Canonical()) != ev.Hash:
+		return "hash tidak cocok dengan isi peristiwa"
+	}
+	return ""
+}
+
+// chainBreak returns the first broken link of one grant's events (in chain
+// order), or nil when the chain verifies.
+func chainBreak(evs []workflow.Event) *Break {
+	prev := ""
+	for i, ev := range evs {
+		if reason := linkProblem(ev, prev, i+1); reason != "" {
+			return &Break{GrantID: ev.GrantID, Seq: ev.Seq, Reason: reason}
+		}
+		prev = ev.Hash
+	}
+	return nil
 }

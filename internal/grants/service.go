@@ -6,6 +6,7 @@ package grants
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,9 @@ type Options struct {
 	// viewed. Call Close to stop the worker.
 	BackgroundPreviews bool
 	Logger             *slog.Logger // for the background work; default: discard
+	// PublicURL is GRANTFLOW_PUBLIC_URL, the base of the verification link
+	// and QR code printed in every LPJ ("https://hibah.example.id").
+	PublicURL string
 }
 
 // Service carries out user actions against the database.
@@ -41,6 +45,7 @@ type Service struct {
 	max      time.Duration
 	throttle auth.LoginLimits
 	log      *slog.Logger
+	public   string // Options.PublicURL without a trailing slash
 
 	previews   chan previewJob // nil without BackgroundPreviews
 	previewsWG sync.WaitGroup
@@ -50,7 +55,8 @@ type Service struct {
 
 // New returns a Service on db.
 func New(db *postgres.DB, o Options) *Service {
-	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, throttle: o.LoginLimits}
+	s := &Service{db: db, store: o.Store, now: o.Now, idle: o.SessionIdle, max: o.SessionMax, throttle: o.LoginLimits,
+		public: strings.TrimRight(o.PublicURL, "/")}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -3,9 +3,10 @@ package postgres
 import "context"
 
 // ReferencedFiles returns the set of content addresses some evidence row
-// points to, as original or preview.
+// points to, as original or preview, and the frozen reports of closed grants.
 func (q q) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
-	const query = `SELECT sha256 FROM evidence UNION SELECT preview_sha256 FROM evidence WHERE preview_sha256 IS NOT NULL`
+	const query = `SELECT sha256 FROM evidence UNION SELECT preview_sha256 FROM evidence WHERE preview_sha256 IS NOT NULL
+		UNION SELECT sha256 FROM grant_reports`
 	rows, err := q.x.QueryxContext(ctx, query)
 	if err != nil {
 		return nil, mapErr(err)

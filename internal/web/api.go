@@ -14,6 +14,7 @@ import (
 
 func (s *Server) routes(api fiber.Router) {
 	api.Post("/session", s.login)
+	s.verifyRoutes(api) // public: the code printed on the LPJ is the authority
 
 	api.Use(s.authenticate)
 	api.Delete("/session", s.logout)
@@ -31,6 +32,7 @@ func (s *Server) routes(api fiber.Router) {
 	api.Put("/grants/:id/proposal", s.saveProposal)
 	api.Post("/grants/:id/actions/:action", s.act)
 	api.Get("/grants/:id/events", s.events)
+	s.reportRoutes(api)
 	s.moneyRoutes(api)
 	s.regionRoutes(api)
 	s.monitoringRoutes(api)

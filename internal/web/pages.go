@@ -455,6 +455,7 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Post("/admin/kelompok", post(admin, s.groupPost)...)
 	app.Get("/admin/pengguna", get(admin, s.usersPage)...)
 	app.Post("/admin/pengguna", post(admin, s.userPost)...)
+	app.Get("/verify/:code", get(open, s.verifyPage)...) // public, like the API's verification
 
 	// Anything else outside the API that a browser asks for is a page that
 	// does not exist. Other clients keep the API's JSON 404, so scripts

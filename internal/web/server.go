@@ -53,6 +53,8 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	pages    *pageSet
+	// verifyThrottle limits public verifications per address (report.go).
+	verifyThrottle *auth.Throttle
 }
 
 // MaxBody is the largest request body: a 10 MiB receipt plus its form fields.
