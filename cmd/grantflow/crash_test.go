@@ -190,13 +190,34 @@ func login(t *testing.T, addr, email string) string {
 	return out.Token
 }
 
-// payload is a PDF header followed by random bytes: accepted by content
-// sniffing, and unique so that every upload is its own file.
+// payload is a valid one-page PDF of about n bytes, unique so that every
+// upload is its own file: a random comment after the header, then blank
+// lines up to the size. Uploads are parsed whole, so random bytes behind a
+// PDF header would be refused (415).
 func payload(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	copy(b, "%PDF-1.4\n")
-	return b
+	tag := make([]byte, 16)
+	_, _ = rand.Read(tag)
+	b := fmt.Appendf(nil, "%%PDF-1.4\n%%%x\n", tag)
+	b = append(b, strings.Repeat("\n", max(n-800, 0))...)
+	content := "BT /F1 12 Tf 72 720 Td (Nota) Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, len(b))
+		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		b = fmt.Appendf(b, "%010d 00000 n \n", off)
+	}
+	return fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 }
 
 // upload sends one expense. stall 0 sends it whole; 1 stops mid-file; 2
