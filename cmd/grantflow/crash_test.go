@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -193,10 +194,12 @@ func login(t *testing.T, addr, email string) string {
 // payload is a PDF header followed by random bytes: accepted by content
 // sniffing, and unique so that every upload is its own file.
 func payload(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	copy(b, "%PDF-1.4\n")
-	return b
+	// A whole PDF (uploads are decoded and validated before they are
+	// stored), made about n bytes and distinct by a comment of random hex.
+	r := make([]byte, n/2)
+	_, _ = rand.Read(r)
+	return []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n" +
+		"% " + hex.EncodeToString(r) + "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 }
 
 // upload sends one expense. stall 0 sends it whole; 1 stops mid-file; 2
