@@ -74,7 +74,16 @@ func TestCrashDuringUploads(t *testing.T) {
 			upload(addr, token, grantID, payload(3<<20), 1+i%2)
 		}(i)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Kill once an upload of the second kind has its file stored (validating
+	// a 3 MiB PDF takes a while on a loaded machine), at most after 30 s.
+	early, err := evidence.NewLocal(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(blobs(t, early)) <= 3 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
 	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
