@@ -50,7 +50,9 @@ func newReportWorld(t *testing.T) *reportWorld {
 		t.Fatal(err)
 	}
 	h.svc = grants.New(db, grants.Options{Now: func() time.Time { return fixedNow }, Store: st, PublicURL: reportPublicURL + "/"})
-	h.srv = New(h.svc, Options{})
+	// accept_report renders and validates the LPJ inside its request: under
+	// -race on a loaded 2-core machine that can pass the default 5 s.
+	h.srv = New(h.svc, Options{RequestTimeout: 30 * time.Second})
 	return &reportWorld{harness: h, store: st, dataDir: dir}
 }
 
