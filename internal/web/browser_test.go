@@ -395,7 +395,8 @@ func browserProposal(t *testing.T, h *harness, b *browser) {
 		chromedp.SendKeys(chromedp.CSS("#budget-0-unit"), "orang-kali"),
 		chromedp.SendKeys(chromedp.CSS("#budget-0-unit-price"), "40.000"),
 		chromedp.Click(chromedp.CSS(`button[value="calc"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#total-rab")))
+		// Typing sets no value attribute: this matches only the page the server re-rendered.
+		chromedp.WaitVisible(chromedp.CSS(`#budget-0-description[value="Konsumsi peserta"]`)))
 	if s := b.text("#total-rab"); s != "Rp 3.000.000" {
 		t.Fatalf("server total %q", s)
 	}
