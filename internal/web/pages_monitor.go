@@ -329,7 +329,6 @@ func (s *Server) auditPage(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "audit", "LPJ untuk diperiksa", d)
 }
 
-// nextSteps is the hook for "Langkah berikutnya": GET /grants/{id} in this
-// tree carries no next_steps yet, so the grant page shows the allowed
-// actions instead. When grants.View gains NextSteps, return it here.
-func nextSteps(g grants.View) []string { return nil }
+// nextSteps is "Langkah berikutnya": the same next_steps GET /grants/{id}
+// answers, built from the actions' own guards.
+func nextSteps(g grants.View) []string { return g.NextSteps }
