@@ -34,6 +34,7 @@ func (s *Server) routes(api fiber.Router) {
 	s.moneyRoutes(api)
 	s.regionRoutes(api)
 	s.monitoringRoutes(api)
+	s.auditRoutes(api)
 }
 
 // actor returns the signed-in person set by authenticate.
