@@ -8,6 +8,18 @@ import (
 	"grantflow/workflow"
 )
 
+// reportConfirmedExpr is workflow.Grant.ReportConfirmed of the grant g: a
+// chair's confirm_report event after which no expense was recorded or
+// voided, no activity evidence added and no session realised, corrected or
+// cancelled. Derived from the append-only rows, so a change withdraws the
+// confirmation without anyone having to remember to. Event ids grow with a
+// grant's seq (events are appended under the grant's lock), so ids order them.
+const reportConfirmedExpr = `EXISTS (SELECT 1 FROM grant_events c WHERE c.grant_id = g.id AND c.action = 'confirm_report'
+		AND NOT EXISTS (SELECT 1 FROM grant_events x WHERE x.grant_id = g.id AND x.id > c.id
+			AND x.action IN ('record_expense', 'void_expense', 'add_evidence'))
+		AND NOT EXISTS (SELECT 1 FROM activity_realizations r WHERE r.grant_id = g.id AND r.event_id > c.id)
+		AND NOT EXISTS (SELECT 1 FROM activity_cancellations k WHERE k.grant_id = g.id AND k.event_id > c.id))`
+
 // PhotoFacts is one photo_facts row: what the pixels and the camera say
 // about a stored image, read from the original upload.
 type PhotoFacts struct {
