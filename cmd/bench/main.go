@@ -240,6 +240,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	fmt.Fprintln(out)
 	printNotes(out, b, rows, events)
 	runLPJ(out, log, cfg.quick)
+	runAudit(out, log, cfg.quick)
 	monitorBench(ctx, cfg, out, log)
 	fmt.Fprintf(log, "total %.0f s\n", time.Since(t0).Seconds())
 	return nil
