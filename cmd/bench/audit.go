@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"grantflow/internal/evidence"
-	"grantflow/internal/evidence/phototest"
+	"grantflow/internal/evidence/evidencetest"
 )
 
 // runAudit runs the auditor's-instruments phase (issue #13) and prints its
@@ -34,7 +34,7 @@ func auditPhase(out, log io.Writer, quick bool) error {
 	}
 	fmt.Fprintf(log, "Audit: %d rounds of photo facts beside decoding\n", rounds)
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, phototest.Scene(2, 1600, 1200), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, evidencetest.Scene(2, 1600, 1200), &jpeg.Options{Quality: 90}); err != nil {
 		return err
 	}
 	data := b.Bytes()

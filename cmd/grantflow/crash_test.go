@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -73,7 +74,20 @@ func TestCrashDuringUploads(t *testing.T) {
 			upload(addr, token, grantID, payload(3<<20), 1+i%2)
 		}(i)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Kill once the server holds both kinds of wreck: a stored file whose
+	// row is not written yet, and a partial upload in staging. Uploads are
+	// now validated whole before they are stored, which on a loaded machine
+	// takes longer than the fixed 1.5 s this used to wait.
+	early, err := evidence.NewLocal(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		temps, _ := filepath.Glob(filepath.Join(dataDir, "tmp", "upload-*"))
+		if len(blobs(t, early)) > 3 && len(temps) > 0 {
+			break
+		}
+	}
 	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +204,19 @@ func login(t *testing.T, addr, email string) string {
 	return out.Token
 }
 
-// payload is a PDF header followed by random bytes: accepted by content
-// sniffing, and unique so that every upload is its own file.
+// payload is a whole one-page PDF of about n bytes, unique so that every
+// upload is its own file: uploads are parsed and validated (pdfcpu), so a
+// PDF header over random bytes is refused. The bulk is one comment line of
+// random bytes (no line ends) after the header.
 func payload(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	copy(b, "%PDF-1.4\n")
+	pad := make([]byte, n)
+	_, _ = rand.Read(pad)
+	for i, c := range pad {
+		if c == '\n' || c == '\r' {
+			pad[i] = 'x'
+		}
+	}
+	b, _ := evidencetest.PDF(append(append([]byte("%"), pad...), '\n'))
 	return b
 }
 

@@ -29,7 +29,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 
-	"grantflow/internal/evidence/phototest"
+	"grantflow/internal/evidence/evidencetest"
 
 	"grantflow/workflow"
 )
@@ -617,28 +617,7 @@ func pdfBytes(pad int) []byte {
 // and the offset of its cross-reference table, which an incremental update
 // names as /Prev.
 func pdfDoc(pad int) ([]byte, int) {
-	b := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	b = append(b, bytes.Repeat([]byte{'\n'}, pad)...)
-	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, len(b))
-		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := len(b)
-	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		b = fmt.Appendf(b, "%010d 00000 n \n", off)
-	}
-	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
-	return b, xref
+	return evidencetest.PDF(append([]byte("%\xe2\xe3\xcf\xd3\n"), bytes.Repeat([]byte{'\n'}, pad)...))
 }
 
 // pdfWithUpdate appends an incremental update to pdfDoc(0), as a signing or
@@ -805,16 +784,16 @@ func TestLocalPutRenewsExistingFile(t *testing.T) {
 	}
 }
 
-// The generated photos live in phototest, shared with the grants tests and
+// The generated photos live in evidencetest, shared with the grants tests and
 // cmd/bench; these names keep this package's tests reading as before.
-func scene(seed uint64, w, h int) *image.RGBA              { return phototest.Scene(seed, w, h) }
-func grain(m *image.RGBA, amp int, seed uint64)            { phototest.Grain(m, amp, seed) }
-func encodeJPEG(t testing.TB, m image.Image, q int) []byte { return phototest.EncodeJPEG(t, m, q) }
-func resized(m image.Image, w, h int) *image.RGBA          { return phototest.Resized(m, w, h) }
-func cropped(m *image.RGBA, frac float64) *image.RGBA      { return phototest.Cropped(m, frac) }
+func scene(seed uint64, w, h int) *image.RGBA              { return evidencetest.Scene(seed, w, h) }
+func grain(m *image.RGBA, amp int, seed uint64)            { evidencetest.Grain(m, amp, seed) }
+func encodeJPEG(t testing.TB, m image.Image, q int) []byte { return evidencetest.EncodeJPEG(t, m, q) }
+func resized(m image.Image, w, h int) *image.RGBA          { return evidencetest.Resized(m, w, h) }
+func cropped(m *image.RGBA, frac float64) *image.RGBA      { return evidencetest.Cropped(m, frac) }
 
-type photoExif = phototest.Exif
+type photoExif = evidencetest.Exif
 
 func withExifBlock(t testing.TB, jpg []byte, e photoExif) []byte {
-	return phototest.WithExif(t, jpg, e)
+	return evidencetest.WithExif(t, jpg, e)
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"grantflow/internal/evidence/phototest"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -29,7 +29,7 @@ func TestPhotoFactsAndFlags(t *testing.T) {
 		return d.Time().Format("2006:01:02") + fmt.Sprintf(" %02d:00:00", hour)
 	}
 	s1, s2 := g1.view.Activities[0], g1.view.Activities[1]
-	orig := phototest.Scene(1, 800, 600)
+	orig := evidencetest.Scene(1, 800, 600)
 	upload := func(g *mxFunded, a workflow.Activity, data []byte) int64 {
 		t.Helper()
 		obj, err := bg.Ingest(ctx, bytes.NewReader(data))
@@ -42,13 +42,13 @@ func TestPhotoFactsAndFlags(t *testing.T) {
 		}
 		return fv.ID
 	}
-	first := upload(g1, s1, phototest.WithExif(t, phototest.EncodeJPEG(t, orig, 90),
-		phototest.Exif{Taken: day(s1.PlannedOn, 10), Lat: -6.595038, Lon: 106.816635}))
-	resized := upload(g1, s2, phototest.EncodeJPEG(t, phototest.Resized(orig, 320, 240), 85))
-	sameRoom := upload(g1, g1.view.Activities[2], phototest.EncodeJPEG(t, phototest.Scene(2, 800, 600), 90))
-	crop := upload(g2, g2.view.Activities[0], phototest.EncodeJPEG(t, phototest.Resized(phototest.Cropped(orig, 0.05), 400, 285), 40))
-	late := upload(g2, g2.view.Activities[1], phototest.WithExif(t, phototest.EncodeJPEG(t, phototest.Scene(3, 800, 600), 90),
-		phototest.Exif{Taken: day(g2.view.Activities[1].PlannedOn.AddDays(10), 23), Offset: "+07:00"}))
+	first := upload(g1, s1, evidencetest.WithExif(t, evidencetest.EncodeJPEG(t, orig, 90),
+		evidencetest.Exif{Taken: day(s1.PlannedOn, 10), Lat: -6.595038, Lon: 106.816635}))
+	resized := upload(g1, s2, evidencetest.EncodeJPEG(t, evidencetest.Resized(orig, 320, 240), 85))
+	sameRoom := upload(g1, g1.view.Activities[2], evidencetest.EncodeJPEG(t, evidencetest.Scene(2, 800, 600), 90))
+	crop := upload(g2, g2.view.Activities[0], evidencetest.EncodeJPEG(t, evidencetest.Resized(evidencetest.Cropped(orig, 0.05), 400, 285), 40))
+	late := upload(g2, g2.view.Activities[1], evidencetest.WithExif(t, evidencetest.EncodeJPEG(t, evidencetest.Scene(3, 800, 600), 90),
+		evidencetest.Exif{Taken: day(g2.view.Activities[1].PlannedOn.AddDays(10), 23), Offset: "+07:00"}))
 
 	photos := func(g *mxFunded, want int) map[int64]grants.PhotoView {
 		t.Helper()

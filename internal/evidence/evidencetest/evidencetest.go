@@ -1,12 +1,13 @@
-// Package phototest makes the generated photos that tests and benchmarks of
-// photo facts share: scenes of one meeting room, the edits a messaging app
-// makes (resize, recompression, crop), and EXIF blocks as phones write them.
-// It is imported by tests and cmd/bench only.
-package phototest
+// Package evidencetest makes the generated files that tests and benchmarks of
+// evidence share: photos of one meeting room, the edits a messaging app
+// makes (resize, recompression, crop), EXIF blocks as phones write them, and
+// whole PDFs. It is imported by tests and cmd/bench only.
+package evidencetest
 
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -141,4 +142,32 @@ func WithExif(t testing.TB, jpg []byte, e Exif) []byte {
 	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
 	out = append(out, seg...)
 	return append(out, jpg[2:]...)
+}
+
+// PDF returns a whole one-page PDF ("Kwitansi") with prefix placed right
+// after the "%PDF-1.4" header line, and the offset of its cross-reference
+// table. prefix must be comment lines or blank lines (a binary marker, or
+// padding to make the file as large as a test needs); the offsets count it.
+func PDF(prefix []byte) ([]byte, int) {
+	b := append([]byte("%PDF-1.4\n"), prefix...)
+	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, len(b))
+		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := len(b)
+	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		b = fmt.Appendf(b, "%010d 00000 n \n", off)
+	}
+	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
+	return b, xref
 }
