@@ -43,6 +43,8 @@ type LPJ struct {
 	Trail        []workflow.Event // every event of the grant, in chain order
 	Verification Verification
 	Signatories  Signatories
+	// Audit is the auditor's receipt sample and findings; nil prints none.
+	Audit *Audit
 }
 
 // Letter is the cover letter's heading. Empty fields get the customary

@@ -146,6 +146,9 @@ func WriteLPJ(w io.Writer, d LPJ) error {
 	x.evidenceIndex()
 	x.photos()
 	x.trail()
+	if x.d.Audit != nil {
+		x.audit()
+	}
 	x.verification()
 	if err := x.pdf.Error(); err != nil {
 		return fmt.Errorf("reports: LPJ: %w", err)
@@ -918,6 +921,9 @@ var recordLabels = map[string]string{
 	"void_expense":   "batalkan belanja",
 	"record_refund":  "catat setor sisa dana",
 	"add_evidence":   "unggah bukti",
+	// issue #13
+	"draw_audit_sample":    "ambil sampel audit",
+	"record_audit_finding": "catat temuan audit",
 }
 
 // actionLabel names an event's action in Bahasa Indonesia; an action this

@@ -402,6 +402,10 @@ func NextSteps(g Grant, r Request) []string {
 	}
 	if works(SubmitReport) {
 		ps = append(ps, reportProblems(g)...)
+		ps = append(ps, confirmationProblems(g, prog)...)
+	}
+	if works(AcceptReport) {
+		ps = append(ps, sampleProblems(g)...)
 	}
 	out := make([]string, len(ps))
 	for i, p := range ps {

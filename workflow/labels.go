@@ -29,6 +29,7 @@ var actionLabels = map[Action]string{
 	Approve:         "setujui",
 	Reject:          "tolak",
 	Disburse:        "salurkan dana",
+	ConfirmReport:   "konfirmasi LPJ (ketua)",
 	SubmitReport:    "ajukan LPJ",
 	ReturnReport:    "kembalikan LPJ",
 	AcceptReport:    "terima LPJ",

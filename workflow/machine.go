@@ -28,11 +28,12 @@ var machine = map[Action][]rule{
 		{from: []State{InReview}, to: Rejected, roles: []Role{RoleVerifier}},
 		{from: []State{Recommended}, to: Rejected, roles: []Role{RoleApprover}},
 	},
-	Disburse:     {{from: []State{Approved, Funded}, to: Funded, roles: []Role{RoleFinance}}},
-	SubmitReport: {{from: []State{Funded}, to: ReportSubmitted, roles: []Role{RoleTreasurer}}},
-	ReturnReport: {{from: []State{ReportSubmitted}, to: Funded, roles: []Role{RoleAuditor}}},
-	AcceptReport: {{from: []State{ReportSubmitted}, to: Closed, roles: []Role{RoleAuditor}}},
-	Cancel:       {{from: nonTerminal(), to: Cancelled, roles: []Role{RoleAdmin}}},
+	Disburse:      {{from: []State{Approved, Funded}, to: Funded, roles: []Role{RoleFinance}}},
+	ConfirmReport: {{from: []State{Funded}, to: Funded, roles: []Role{RoleChair}}},
+	SubmitReport:  {{from: []State{Funded}, to: ReportSubmitted, roles: []Role{RoleTreasurer}}},
+	ReturnReport:  {{from: []State{ReportSubmitted}, to: Funded, roles: []Role{RoleAuditor}}},
+	AcceptReport:  {{from: []State{ReportSubmitted}, to: Closed, roles: []Role{RoleAuditor}}},
+	Cancel:        {{from: nonTerminal(), to: Cancelled, roles: []Role{RoleAdmin}}},
 }
 
 func nonTerminal() []State {
@@ -247,11 +248,17 @@ func Apply(g *Grant, r Request) (Event, error) {
 		next.TranchesPaid = g.TranchesPaid + 1
 		data = map[string]any{"tranche": r.Tranche, "amount": r.Amount}
 
+	case ConfirmReport:
+		next.ReportConfirmed = true
+
 	case SubmitReport:
 		ps = append(ps, reportProblems(*g)...)
+		ps = append(ps, confirmationProblems(*g, prog)...)
 
 	case AcceptReport:
-		// No guard: the auditor's acceptance is the judgement.
+		// The auditor's acceptance is the judgement; a sample once drawn
+		// must be seen through.
+		ps = append(ps, sampleProblems(*g)...)
 
 	case Cancel:
 		requireComment(&ps, comment, r.Action)

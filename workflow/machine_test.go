@@ -20,6 +20,7 @@ var (
 	approver   = []Role{RoleApprover}
 	finance    = []Role{RoleFinance}
 	treasurer  = []Role{RoleTreasurer}
+	chair      = []Role{RoleChair}
 	auditor    = []Role{RoleAuditor}
 	admin      = []Role{RoleAdmin}
 )
@@ -33,6 +34,7 @@ var specTable = map[Action]map[State]cell{
 	Approve:         {Recommended: {Approved, approver}},
 	Reject:          {InReview: {Rejected, verifier}, Recommended: {Rejected, approver}},
 	Disburse:        {Approved: {Funded, finance}, Funded: {Funded, finance}},
+	ConfirmReport:   {Funded: {Funded, chair}},
 	SubmitReport:    {Funded: {ReportSubmitted, treasurer}},
 	ReturnReport:    {ReportSubmitted: {Funded, auditor}},
 	AcceptReport:    {ReportSubmitted: {Closed, auditor}},
@@ -110,9 +112,9 @@ func TestTable(t *testing.T) {
 			}
 		}
 	}
-	// 4 submit + 1+1+1+1 + 2 reject + 2 disburse + 1+1+1 + 8 cancel.
-	if ok != 23 {
-		t.Errorf("%d cells succeeded, want 23", ok)
+	// 4 submit + 1+1+1+1 + 2 reject + 2 disburse + 1 confirm_report + 1+1+1 + 8 cancel.
+	if ok != 24 {
+		t.Errorf("%d cells succeeded, want 24", ok)
 	}
 }
 

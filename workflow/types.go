@@ -133,7 +133,13 @@ type Program struct {
 	TaxRates         TaxRates              `json:"tax_rates"`
 	AtRiskAfterDays  int                   `json:"at_risk_after_days" validate:"min=0,max=3650" label:"Batas hari berisiko"`
 	DormantAfterDays int                   `json:"dormant_after_days" validate:"min=0,max=3650" label:"Batas hari tidak aktif"`
-	CreatedAt        time.Time             `json:"created_at"`
+	// RequireChairConfirmation makes submit_report wait for the chair's
+	// confirm_report (issue #13); off by default so existing flows keep working.
+	RequireChairConfirmation bool `json:"require_chair_confirmation"`
+	// AuditSampleSize is how many expenses an audit sample draws; 0 means
+	// ceil(√n) (AuditSampleSize), never fewer than MinAuditSample.
+	AuditSampleSize int       `json:"audit_sample_size" validate:"min=0,max=10000" label:"Ukuran sampel audit"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // Position is a member's position in the group.
@@ -278,10 +284,13 @@ const (
 	ReturnReport    Action = "return_report"
 	AcceptReport    Action = "accept_report"
 	Cancel          Action = "cancel"
+	// ConfirmReport is the chair's co-signature of the treasurer's expenses
+	// and attendance before the LPJ goes in (issue #13); the state stays funded.
+	ConfirmReport Action = "confirm_report"
 )
 
 // Actions lists every action in a stable order.
-var Actions = []Action{Submit, StartReview, RequestRevision, Recommend, Approve, Reject, Disburse, SubmitReport, ReturnReport, AcceptReport, Cancel}
+var Actions = []Action{Submit, StartReview, RequestRevision, Recommend, Approve, Reject, Disburse, ConfirmReport, SubmitReport, ReturnReport, AcceptReport, Cancel}
 
 // Grant is one group's grant in one programme. The money fields below
 // AmountApproved are derived from disbursement, expense and refund rows by
@@ -304,6 +313,12 @@ type Grant struct {
 	Receipted              int64 `json:"-"`        // part of Spent backed by a receipt file
 	ExpensesWithoutReceipt int   `json:"-"`        // non-void expenses lacking a receipt
 	Refunded               int64 `json:"refunded"` // refunds deposited (each with an NTPN)
+	// ReportConfirmed: the chair's confirm_report stands, no expense, session
+	// or activity evidence having changed since (derived from the events).
+	ReportConfirmed bool `json:"report_confirmed"`
+	// AuditSample is the auditor's drawn receipt sample with its findings
+	// (nil when none was drawn), read from the events for accept_report.
+	AuditSample []SampledExpense `json:"-"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

@@ -241,6 +241,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	printNotes(out, b, rows, events)
 	runLPJ(out, log, cfg.quick)
 	runDossier(out, log, cfg.quick)
+	runAudit(out, log, cfg.quick)
 	monitorBench(ctx, cfg, out, log)
 	activitiesBench(ctx, cfg, out, log)
 	fmt.Fprintf(log, "total %.0f s\n", time.Since(t0).Seconds())

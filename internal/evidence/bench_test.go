@@ -55,7 +55,7 @@ func BenchmarkIngestJPEG(b *testing.B) {
 // BenchmarkInspectPhoto puts the perceptual hash of a 1600×1200 photo beside
 // decoding it alone (issue 13's performance note).
 func BenchmarkInspectPhoto(b *testing.B) {
-	data := withExifBlock(b, encodeJPEG(b, scene(2, 1600, 1200), 90), photoExif{taken: "2026:03:14 09:30:15", lat: -6.6, lon: 106.8})
+	data := withExifBlock(b, encodeJPEG(b, scene(2, 1600, 1200), 90), photoExif{Taken: "2026:03:14 09:30:15", Lat: -6.6, Lon: 106.8})
 	b.Run("decode", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {

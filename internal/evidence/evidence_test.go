@@ -11,11 +11,9 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
@@ -27,13 +25,11 @@ import (
 	"testing"
 	"time"
 
-	exif "github.com/dsoprea/go-exif/v3"
-	exifcommon "github.com/dsoprea/go-exif/v3/common"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 
-	xdraw "golang.org/x/image/draw"
+	"grantflow/internal/evidence/evidencetest"
 
 	"grantflow/workflow"
 )
@@ -621,28 +617,7 @@ func pdfBytes(pad int) []byte {
 // and the offset of its cross-reference table, which an incremental update
 // names as /Prev.
 func pdfDoc(pad int) ([]byte, int) {
-	b := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	b = append(b, bytes.Repeat([]byte{'\n'}, pad)...)
-	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, len(b))
-		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := len(b)
-	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		b = fmt.Appendf(b, "%010d 00000 n \n", off)
-	}
-	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
-	return b, xref
+	return evidencetest.PDF(append([]byte("%\xe2\xe3\xcf\xd3\n"), bytes.Repeat([]byte{'\n'}, pad)...))
 }
 
 // pdfWithUpdate appends an incremental update to pdfDoc(0), as a signing or
@@ -809,125 +784,16 @@ func TestLocalPutRenewsExistingFile(t *testing.T) {
 	}
 }
 
-// scene draws a generated "photo" of one meeting room, w×h pixels: the same
-// wall, floor, window and palette whatever the seed, with the tables, chairs
-// and people placed, sized and coloured by seed, plus sensor-like noise.
-// Two seeds are two different photos taken in the same room.
-func scene(seed uint64, w, h int) *image.RGBA {
-	r := rand.New(rand.NewPCG(seed, 7))
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	fill := func(x0, y0, x1, y1 float64, c color.RGBA) { // fractions of the frame
-		draw.Draw(m, image.Rect(int(x0*float64(w)), int(y0*float64(h)), int(x1*float64(w)), int(y1*float64(h))),
-			&image.Uniform{c}, image.Point{}, draw.Src)
-	}
-	fill(0, 0, 1, 0.62, color.RGBA{226, 216, 190, 255})          // wall
-	fill(0, 0.62, 1, 1, color.RGBA{150, 110, 80, 255})           // floor
-	fill(0.62, 0.10, 0.92, 0.42, color.RGBA{170, 200, 230, 255}) // window
-	palette := []color.RGBA{{60, 60, 140, 255}, {200, 60, 50, 255}, {40, 120, 60, 255}, {240, 240, 240, 255}, {30, 30, 30, 255}}
-	for range 4 + r.IntN(4) {
-		x, y := r.Float64()*0.8, 0.3+r.Float64()*0.55
-		fill(x, y, x+0.08+r.Float64()*0.25, y+0.06+r.Float64()*0.2, palette[r.IntN(len(palette))])
-	}
-	grain(m, 6, seed)
-	return m
-}
+// The generated photos live in evidencetest, shared with the grants tests and
+// cmd/bench; these names keep this package's tests reading as before.
+func scene(seed uint64, w, h int) *image.RGBA              { return evidencetest.Scene(seed, w, h) }
+func grain(m *image.RGBA, amp int, seed uint64)            { evidencetest.Grain(m, amp, seed) }
+func encodeJPEG(t testing.TB, m image.Image, q int) []byte { return evidencetest.EncodeJPEG(t, m, q) }
+func resized(m image.Image, w, h int) *image.RGBA          { return evidencetest.Resized(m, w, h) }
+func cropped(m *image.RGBA, frac float64) *image.RGBA      { return evidencetest.Cropped(m, frac) }
 
-// grain adds uniform noise of ±amp to every colour channel of m, like a
-// phone sensor's; more grain makes a larger JPEG.
-func grain(m *image.RGBA, amp int, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, 11))
-	for i := range m.Pix {
-		if i%4 != 3 {
-			m.Pix[i] = uint8(max(0, min(255, int(m.Pix[i])+r.IntN(2*amp+1)-amp)))
-		}
-	}
-}
+type photoExif = evidencetest.Exif
 
-// encodeJPEG encodes m at quality q.
-func encodeJPEG(t testing.TB, m image.Image, q int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: q}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// resized scales m to w×h, as a messaging app does before sending a photo.
-func resized(m image.Image, w, h int) *image.RGBA {
-	d := image.NewRGBA(image.Rect(0, 0, w, h))
-	xdraw.ApproxBiLinear.Scale(d, d.Bounds(), m, m.Bounds(), xdraw.Src, nil)
-	return d
-}
-
-// cropped cuts frac of the width off the left and of the height off the top.
-func cropped(m *image.RGBA, frac float64) *image.RGBA {
-	b := m.Bounds()
-	return m.SubImage(image.Rect(int(frac*float64(b.Dx())), int(frac*float64(b.Dy())), b.Dx(), b.Dy())).(*image.RGBA)
-}
-
-// photoExif is what a phone camera records, for withExifBlock.
-type photoExif struct {
-	taken, offset string  // "2006:01:02 15:04:05", "+08:00" or ""
-	lat, lon      float64 // decimal degrees; both 0 for no GPS block
-}
-
-// withExifBlock inserts after SOI an APP1 segment built with go-exif's
-// IfdBuilder, holding DateTimeOriginal (and OffsetTimeOriginal) and a GPS
-// block in degrees, minutes and seconds as cameras write it.
 func withExifBlock(t testing.TB, jpg []byte, e photoExif) []byte {
-	t.Helper()
-	im, err := exifcommon.NewIfdMappingWithStandard()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := exif.NewIfdBuilder(im, exif.NewTagIndex(), exifcommon.IfdStandardIfdIdentity, binary.BigEndian)
-	set := func(ib *exif.IfdBuilder, name string, v any) {
-		t.Helper()
-		if err := ib.SetStandardWithName(name, v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	set(root, "Make", "Samsung")
-	exifIb, err := exif.GetOrCreateIbFromRootIb(root, "IFD/Exif")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set(exifIb, "DateTimeOriginal", e.taken)
-	if e.offset != "" {
-		set(exifIb, "OffsetTimeOriginal", e.offset)
-	}
-	if e.lat != 0 || e.lon != 0 {
-		gps, err := exif.GetOrCreateIbFromRootIb(root, "IFD/GPSInfo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dms := func(d float64) []exifcommon.Rational {
-			d = math.Abs(d)
-			deg := math.Floor(d)
-			mins := math.Floor((d - deg) * 60)
-			secs := ((d-deg)*60 - mins) * 60
-			return []exifcommon.Rational{{Numerator: uint32(deg), Denominator: 1}, {Numerator: uint32(mins), Denominator: 1}, {Numerator: uint32(math.Round(secs * 10000)), Denominator: 10000}}
-		}
-		ref := func(d float64, pos, neg string) string {
-			if d < 0 {
-				return neg
-			}
-			return pos
-		}
-		set(gps, "GPSVersionID", []byte{2, 2, 0, 0})
-		set(gps, "GPSLatitudeRef", ref(e.lat, "N", "S"))
-		set(gps, "GPSLatitude", dms(e.lat))
-		set(gps, "GPSLongitudeRef", ref(e.lon, "E", "W"))
-		set(gps, "GPSLongitude", dms(e.lon))
-	}
-	block, err := exif.NewIfdByteEncoder().EncodeToExif(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seg := append([]byte("Exif\x00\x00"), block...)
-	out := []byte{0xFF, 0xD8, 0xFF, 0xE1}
-	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
-	out = append(out, seg...)
-	return append(out, jpg[2:]...)
+	return evidencetest.WithExif(t, jpg, e)
 }

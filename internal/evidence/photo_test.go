@@ -69,17 +69,17 @@ func TestInspectPhotoExif(t *testing.T) {
 	}{
 		{
 			name:     "Bogor, no offset: WIB",
-			exif:     photoExif{taken: "2026:03:14 09:30:15", lat: -6.595038, lon: 106.816635},
+			exif:     photoExif{Taken: "2026:03:14 09:30:15", Lat: -6.595038, Lon: 106.816635},
 			wantTime: time.Date(2026, 3, 14, 2, 30, 15, 0, time.UTC), wantGPS: true, lat: -6.595038, lon: 106.816635,
 		},
 		{
 			name:     "Makassar with its offset",
-			exif:     photoExif{taken: "2026:04:01 16:05:00", offset: "+08:00", lat: -5.147665, lon: 119.432732},
+			exif:     photoExif{Taken: "2026:04:01 16:05:00", Offset: "+08:00", Lat: -5.147665, Lon: 119.432732},
 			wantTime: time.Date(2026, 4, 1, 8, 5, 0, 0, time.UTC), wantZoned: true, wantGPS: true, lat: -5.147665, lon: 119.432732,
 		},
 		{
 			name:     "date, no GPS",
-			exif:     photoExif{taken: "2025:12:31 23:59:59"},
+			exif:     photoExif{Taken: "2025:12:31 23:59:59"},
 			wantTime: time.Date(2025, 12, 31, 16, 59, 59, 0, time.UTC),
 		},
 	} {

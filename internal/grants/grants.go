@@ -262,8 +262,12 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 				return err
 			}
 			fallthrough
-		case workflow.Recommend:
+		case workflow.Recommend, workflow.SubmitReport:
 			if req.Program, err = tx.Program(ctx, g.ProgramID); err != nil {
+				return err
+			}
+		case workflow.AcceptReport:
+			if err := withAuditSample(ctx, tx, &g); err != nil {
 				return err
 			}
 		}

@@ -8,8 +8,12 @@ import (
 	"grantflow/workflow"
 )
 
-// previewJob is a stored image whose preview is still to be made.
-type previewJob struct{ sha256, mime string }
+// previewJob is a stored image whose preview, photo facts or both are
+// still to be made.
+type previewJob struct {
+	sha256, mime   string
+	preview, facts bool
+}
 
 // Previews of images are made after the upload has answered, by one
 // background worker per service (Options.BackgroundPreviews), so that a treasurer's upload is not held up
@@ -18,10 +22,15 @@ type previewJob struct{ sha256, mime string }
 // (OpenEvidence). A job lost to a full queue or a restart is found again by
 // BackfillPreviews.
 
-// schedulePreview queues the preview of a stored image; a full queue drops
-// the job (BackfillPreviews or the first viewer will make it).
+// schedulePreview queues the preview and the photo facts of a stored image;
+// a full queue drops the job (BackfillPreviews or the first viewer will make it).
 func (s *Service) schedulePreview(sha256, mime string) {
-	if s.previews == nil || (mime != evidence.MIMEJPEG && mime != evidence.MIMEPNG) {
+	s.scheduleImage(previewJob{sha256: sha256, mime: mime, preview: true, facts: true})
+}
+
+// scheduleImage queues job; a full queue drops it (see schedulePreview).
+func (s *Service) scheduleImage(job previewJob) {
+	if s.previews == nil || (job.mime != evidence.MIMEJPEG && job.mime != evidence.MIMEPNG) {
 		return
 	}
 	// Under the lock Close takes, so that no job is sent on a closed queue
@@ -32,7 +41,7 @@ func (s *Service) schedulePreview(sha256, mime string) {
 		return
 	}
 	select {
-	case s.previews <- previewJob{sha256, mime}:
+	case s.previews <- job:
 	default:
 	}
 }
@@ -57,8 +66,17 @@ func (s *Service) previewWorker() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if _, err := s.makePreview(ctx, job.sha256, job.mime); err != nil {
-			s.log.Warn("preview failed", "sha256", job.sha256, "error", err.Error())
+		// The facts first: they are read from the original, whose EXIF the
+		// preview drops (see recordPhotoFacts).
+		if job.facts {
+			if err := s.recordPhotoFacts(ctx, job.sha256); err != nil {
+				s.log.Warn("photo facts failed", "sha256", job.sha256, "error", err.Error())
+			}
+		}
+		if job.preview {
+			if _, err := s.makePreview(ctx, job.sha256, job.mime); err != nil {
+				s.log.Warn("preview failed", "sha256", job.sha256, "error", err.Error())
+			}
 		}
 		cancel()
 	}
@@ -76,8 +94,8 @@ func (s *Service) makePreview(ctx context.Context, sha256, mime string) (string,
 }
 
 // BackfillPreviews queues the previews of up to limit images that have none,
-// such as those whose job was lost when the server stopped. It returns how
-// many it queued.
+// and the photo facts of up to limit images that have none, such as those
+// whose job was lost when the server stopped. It returns how many jobs it queued.
 func (s *Service) BackfillPreviews(ctx context.Context, limit int) (int, error) {
 	if s.previews == nil {
 		return 0, workflow.Errorf(workflow.EInternal, "pratinjau latar belakang tidak aktif")
@@ -87,7 +105,14 @@ func (s *Service) BackfillPreviews(ctx context.Context, limit int) (int, error) 
 		return 0, err
 	}
 	for _, j := range jobs {
-		s.schedulePreview(j.SHA256, j.MIME)
+		s.scheduleImage(previewJob{sha256: j.SHA256, mime: j.MIME, preview: true})
 	}
-	return len(jobs), nil
+	facts, err := s.db.ImagesWithoutPhotoFacts(ctx, limit)
+	if err != nil {
+		return len(jobs), err
+	}
+	for _, j := range facts {
+		s.scheduleImage(previewJob{sha256: j.SHA256, mime: j.MIME, facts: true})
+	}
+	return len(jobs) + len(facts), nil
 }

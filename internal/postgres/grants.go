@@ -22,7 +22,7 @@ const (
 	g.created_at, g.updated_at,
 	COALESCE(d.total, 0), COALESCE(d.n, 0),
 	COALESCE(e.total, 0), COALESCE(e.receipted, 0), COALESCE(e.missing, 0),
-	COALESCE(r.total, 0)`
+	COALESCE(r.total, 0), ` + reportConfirmedExpr
 	grantMoney = `
 	LEFT JOIN LATERAL (SELECT sum(amount) AS total, count(*) AS n FROM disbursements WHERE grant_id = g.id) d ON true
 	LEFT JOIN LATERAL (SELECT sum(amount) AS total,
@@ -38,7 +38,7 @@ func scanGrant(sc interface{ Scan(...any) error }) (workflow.Grant, error) {
 	err := sc.Scan(&g.ID, &g.Number, &g.ProgramID, &g.GroupID, &g.State, &g.AmountRequested, &g.AmountApproved,
 		&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
 		&g.CreatedAt, &g.UpdatedAt,
-		&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded)
+		&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded, &g.ReportConfirmed)
 	return g, err
 }
 
@@ -143,7 +143,7 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 		err := rows.Scan(&g.ID, &g.Number, &g.ProgramID, &g.GroupID, &g.State, &g.AmountRequested, &g.AmountApproved,
 			&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
 			&g.CreatedAt, &g.UpdatedAt,
-			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded,
+			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded, &g.ReportConfirmed,
 			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency)
 		if err != nil {
 			return nil, mapErr(err)

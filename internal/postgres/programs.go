@@ -14,6 +14,9 @@ type programSettings struct {
 	TranchePercents []int                                   `json:"tranche_percents"`
 	Categories      []workflow.Category                     `json:"categories"`
 	TaxRates        workflow.TaxRates                       `json:"tax_rates"`
+	// Absent in rows stored before issue #13: false, the default.
+	RequireChairConfirmation bool `json:"require_chair_confirmation,omitempty"`
+	AuditSampleSize          int  `json:"audit_sample_size,omitempty"`
 }
 
 const programColumns = `id, name, year, proposal_opens_on, proposal_closes_on, activity_ends_on, report_due_on,
@@ -32,12 +35,13 @@ func scanProgram(sc interface{ Scan(...any) error }) (workflow.Program, error) {
 		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program rusak")
 	}
 	p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates = s.Ceilings, s.ActivityRules, s.TranchePercents, s.Categories, s.TaxRates
+	p.RequireChairConfirmation, p.AuditSampleSize = s.RequireChairConfirmation, s.AuditSampleSize
 	return p, nil
 }
 
 // CreateProgram inserts p (already validated) and returns it with its id.
 func (q q) CreateProgram(ctx context.Context, p workflow.Program) (workflow.Program, error) {
-	settings, err := json.Marshal(programSettings{p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates})
+	settings, err := json.Marshal(programSettings{p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates, p.RequireChairConfirmation, p.AuditSampleSize})
 	if err != nil {
 		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program tidak dapat disimpan")
 	}

@@ -37,6 +37,7 @@ func (s *Server) routes(api fiber.Router) {
 	s.regionRoutes(api)
 	s.monitoringRoutes(api)
 	s.activityRoutes(api)
+	s.auditRoutes(api)
 }
 
 // actor returns the signed-in person set by authenticate.
