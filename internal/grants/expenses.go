@@ -67,6 +67,19 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if e.Amount > 0 && e.Amount > g.Balance() {
 			p.Add("amount", "melebihi dana di tangan: diterima %s, terpakai %s, dikembalikan %s, saldo %s, diminta %s",
 				money.Format(g.Disbursed), money.Format(g.Spent), money.Format(g.Refunded), money.Format(g.Balance()), money.Format(e.Amount))
+		} else if e.Amount > 0 && !e.SpentOn.IsZero() {
+			// Money is spent after it arrived, and never ahead of it.
+			ds, err := tx.Disbursements(ctx, id)
+			if err != nil {
+				return err
+			}
+			if first := firstTransfer(ds); !first.IsZero() && e.SpentOn.Before(first) {
+				p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
+			} else if len(p) == 0 {
+				if err := s.keepsBalance(ctx, tx, a, g, &p, "spent_on", &e, nil); err != nil {
+					return err
+				}
+			}
 		}
 		if err := p.Err("belanja tidak dapat dicatat"); err != nil {
 			return err
@@ -121,12 +134,7 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 	if err != nil {
 		return nil, err
 	}
-	var first workflow.Date
-	for _, d := range ds {
-		if first.IsZero() || d.TransferredOn.Before(first) {
-			first = d.TransferredOn
-		}
-	}
+	first := firstTransfer(ds)
 	out := make([]workflow.Expense, len(rows))
 	for i, r := range rows {
 		out[i] = r.Expense
@@ -205,6 +213,61 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 // it moved.
 func (s *Service) notFuture(p *workflow.Problems, field string, d workflow.Date) {
 	if !d.IsZero() && d.After(s.today()) {
-		p.Add(field, "tanggal tidak boleh di masa depan")
+		p.Add(field, "tanggal %s di masa depan: paling lambat hari ini (%s)", d, s.today())
 	}
+}
+
+// keepsBalance refuses, with the day and the figures, an outgoing row that
+// would take the BKU's running balance below zero on any day. The totals
+// alone do not show it: an expense dated before a later tranche (or before
+// a void gave money back) can fit the final balance yet spend money the
+// group did not have yet. The candidate is placed as recorded now, so last
+// on its day; incoming rows only raise balances, so checking every outgoing
+// row this way keeps the whole ledger non-negative.
+func (s *Service) keepsBalance(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, p *workflow.Problems, field string, e *workflow.Expense, r *workflow.Refund) error {
+	ds, err := tx.Disbursements(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Expenses(ctx, g.ID, 0)
+	if err != nil {
+		return err
+	}
+	es, err := s.flag(ctx, tx, a, g, rows)
+	if err != nil {
+		return err
+	}
+	rs, err := tx.Refunds(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		c := *e
+		c.CreatedAt = tx.Now()
+		es = append(es, c)
+	}
+	if r != nil {
+		c := *r
+		c.CreatedAt = tx.Now()
+		rs = append(rs, c)
+	}
+	for _, l := range workflow.Ledger(ds, es, rs) {
+		if l.Balance < 0 {
+			p.Add(field, "saldo BKU menjadi negatif pada %s (%s): dana yang sudah diterima sampai hari itu tidak mencukupi",
+				l.Date, money.Format(l.Balance))
+			return nil
+		}
+	}
+	return nil
+}
+
+// firstTransfer is the day the grant's first money arrived (zero if none).
+func firstTransfer(ds []workflow.Disbursement) workflow.Date {
+	var first workflow.Date
+	for _, d := range ds {
+		if first.IsZero() || d.TransferredOn.Before(first) {
+			first = d.TransferredOn
+		}
+	}
+	return first
 }

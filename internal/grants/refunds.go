@@ -48,6 +48,10 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 		}
 		if len(ds) > 0 && !r.PaidOn.IsZero() && r.PaidOn.Before(ds[0].TransferredOn) {
 			p.Add("paid_on", "tanggal setor sebelum dana pertama diterima (%s)", ds[0].TransferredOn)
+		} else if len(p) == 0 && !r.PaidOn.IsZero() {
+			if err := s.keepsBalance(ctx, tx, a, g, &p, "paid_on", nil, &r); err != nil {
+				return err
+			}
 		}
 		if err := p.Err("setoran sisa dana tidak valid"); err != nil {
 			return err
