@@ -169,7 +169,8 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer stopMonitoring()
-	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain, Monitor: mon})
+	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain, Monitor: mon,
+		UploadIdle: cfg.UploadIdle, UploadMax: cfg.UploadMax})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	go func() {
