@@ -268,18 +268,30 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		return err
 	}
 	defer db.Close()
-	breaks, n, err := grants.New(db, grants.Options{}).VerifyChains(ctx)
+	svc := grants.New(db, grants.Options{})
+	breaks, n, err := svc.VerifyChains(ctx)
 	if err != nil {
 		return err
 	}
 	for _, b := range breaks {
 		fmt.Fprintf(stdout, "BROKEN grant %d at event %d: %s\n", b.GrantID, b.Seq, b.Reason)
 	}
+	rows, err := svc.VerifyRows(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "ROW %s %d (grant %d): %s\n", r.Table, r.ID, r.GrantID, r.Reason)
+	}
 	if len(breaks) > 0 {
 		// The error names the first break too: cron mails and CI logs often keep only standard error.
 		b := breaks[0]
-		return fmt.Errorf("%d broken chain(s); first: grant %d at event %d: %s", len(breaks), b.GrantID, b.Seq, b.Reason)
+		return fmt.Errorf("%d broken chain(s), %d row(s) disagreeing; first: grant %d at event %d: %s", len(breaks), len(rows), b.GrantID, b.Seq, b.Reason)
 	}
-	fmt.Fprintf(stdout, "OK: %d events, every chain intact\n", n)
+	if len(rows) > 0 {
+		r := rows[0]
+		return fmt.Errorf("%d row(s) disagreeing with their events; first: %s %d (grant %d): %s", len(rows), r.Table, r.ID, r.GrantID, r.Reason)
+	}
+	fmt.Fprintf(stdout, "OK: %d events, every chain intact, every money row matches its event\n", n)
 	return nil
 }

@@ -94,7 +94,8 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		}
 		ev := workflow.NewEvent(g, "record_expense", a, workflow.RoleTreasurer, s.now(), e.Description, map[string]any{
 			"expense_id": out.ID, "amount": e.Amount, "tax_ppn": e.TaxPPN, "tax_pph": e.TaxPPh,
-			"budget_line_id": e.BudgetLineID, "receipt_sha256": file.SHA256})
+			"budget_line_id": e.BudgetLineID, "receipt_sha256": file.SHA256,
+			"row_sha256": out.RowSHA256, "receipt_id": file.ID, "receipt_row_sha256": file.RowSHA256})
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -189,11 +190,12 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 		if err := validate.Err(VoidInput{Reason: reason}, "pembatalan tidak valid"); err != nil {
 			return err
 		}
-		if err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason); err != nil {
+		voidHash, err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason)
+		if err != nil {
 			return err
 		}
 		ev := workflow.NewEvent(g, "void_expense", a, workflow.RoleTreasurer, s.now(), reason,
-			map[string]any{"expense_id": expenseID, "amount": rows[0].Amount})
+			map[string]any{"expense_id": expenseID, "amount": rows[0].Amount, "void_sha256": voidHash})
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
