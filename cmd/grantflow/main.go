@@ -212,7 +212,11 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	fs.StringVar(&in.Province, "province", "", "province scope (staff)")
 	fs.StringVar(&in.Regency, "regency", "", "regency scope (staff)")
 	fs.StringVar(&in.Password, "password", "", "password (default: read from standard input)")
+	fs.SetOutput(stdout)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for the usage, which Parse printed: not a failure
+		}
 		return err
 	}
 	for _, r := range rs {
