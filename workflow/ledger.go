@@ -26,6 +26,7 @@ type Disbursement struct {
 	Reference     string    `json:"reference"`
 	RecordedBy    int64     `json:"recorded_by"`
 	CreatedAt     time.Time `json:"created_at"`
+	RowSHA256     string    `json:"-"` // set by the database at insert; its event carries it
 }
 
 // Expense is one purchase (belanja) backed by a receipt. It is never
@@ -49,6 +50,7 @@ type Expense struct {
 	VoidedOn      Date       `json:"-"` // calendar date of VoidedAt where the programme runs
 	VoidReason    string     `json:"void_reason,omitempty"`
 	Flags         []string   `json:"flags"`
+	RowSHA256     string     `json:"-"` // set by the database at insert; its event carries it
 }
 
 // Voided reports whether the expense was voided.
@@ -64,6 +66,7 @@ type Refund struct {
 	ProofID   int64     `json:"proof_id,omitempty"`
 	CreatedBy int64     `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	RowSHA256 string    `json:"-"` // set by the database at insert; its event carries it
 }
 
 // Ledger entry kinds.

@@ -170,7 +170,8 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer stopMonitoring()
-	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain, Monitor: mon})
+	srv := web.New(svc, web.Options{RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies, Logger: log, ShutdownDrain: cfg.ShutdownDrain, Monitor: mon,
+		UploadIdle: cfg.UploadIdle, UploadMax: cfg.UploadMax})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(cfg.Addr) }()
 	go func() {
@@ -212,7 +213,11 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	fs.StringVar(&in.Province, "province", "", "province scope (staff)")
 	fs.StringVar(&in.Regency, "regency", "", "regency scope (staff)")
 	fs.StringVar(&in.Password, "password", "", "password (default: read from standard input)")
+	fs.SetOutput(stdout)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for the usage, which Parse printed: not a failure
+		}
 		return err
 	}
 	for _, r := range rs {
@@ -268,18 +273,30 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		return err
 	}
 	defer db.Close()
-	breaks, n, err := grants.New(db, grants.Options{}).VerifyChains(ctx)
+	svc := grants.New(db, grants.Options{})
+	breaks, n, err := svc.VerifyChains(ctx)
 	if err != nil {
 		return err
 	}
 	for _, b := range breaks {
 		fmt.Fprintf(stdout, "BROKEN grant %d at event %d: %s\n", b.GrantID, b.Seq, b.Reason)
 	}
+	rows, err := svc.VerifyRows(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "ROW %s %d (grant %d): %s\n", r.Table, r.ID, r.GrantID, r.Reason)
+	}
 	if len(breaks) > 0 {
 		// The error names the first break too: cron mails and CI logs often keep only standard error.
 		b := breaks[0]
-		return fmt.Errorf("%d broken chain(s); first: grant %d at event %d: %s", len(breaks), b.GrantID, b.Seq, b.Reason)
+		return fmt.Errorf("%d broken chain(s), %d row(s) disagreeing; first: grant %d at event %d: %s", len(breaks), len(rows), b.GrantID, b.Seq, b.Reason)
 	}
-	fmt.Fprintf(stdout, "OK: %d events, every chain intact\n", n)
+	if len(rows) > 0 {
+		r := rows[0]
+		return fmt.Errorf("%d row(s) disagreeing with their events; first: %s %d (grant %d): %s", len(rows), r.Table, r.ID, r.GrantID, r.Reason)
+	}
+	fmt.Fprintf(stdout, "OK: %d events, every chain intact, every money row matches its event\n", n)
 	return nil
 }

@@ -179,6 +179,15 @@ func TestDemoAndAuditVerify(t *testing.T) {
 	if err != nil || !strings.Contains(out, "not seeded again") || !strings.Contains(out, "ketua1@demo.grantflow.id") {
 		t.Errorf("second demo: %v\n%s", err, out)
 	}
+	// The logins name each grant's current state, read from the database.
+	for _, want := range []string{"(funded)", "(draft)", "(approved)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("second demo lacks %s:\n%s", want, out)
+		}
+	}
+	if out, err := cli(t, "", "user", "add", "--help"); err != nil || !strings.Contains(out, "-email") {
+		t.Errorf("user add --help: %v\n%s", err, out)
+	}
 
 	out, err = cli(t, "", "audit", "verify")
 	if err != nil || !strings.Contains(out, "OK") {

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"image"
 	"image/jpeg"
 	"os"
 	"os/exec"
@@ -46,11 +45,19 @@ func TestReadmeWalkthrough(t *testing.T) {
 	srv := start(t, bin, env, addr)
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
 
-	var receipt bytes.Buffer
-	if err := jpeg.Encode(&receipt, image.NewGray(image.Rect(0, 0, 64, 64)), nil); err != nil {
+	// The walkthrough runs from the repository's root and uploads the
+	// sample receipt shipped there.
+	receipt, err := os.ReadFile("../../docs/nota-contoh.jpg")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nota.jpg"), receipt.Bytes(), 0o600); err != nil {
+	if _, err := jpeg.Decode(bytes.NewReader(receipt)); err != nil {
+		t.Fatalf("docs/nota-contoh.jpg is no JPEG: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "docs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "docs", "nota-contoh.jpg"), receipt, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	script := strings.ReplaceAll(blocks[1][1]+"\n"+blocks[2][1], "127.0.0.1:8080", addr)
@@ -63,6 +70,18 @@ func TestReadmeWalkthrough(t *testing.T) {
 	text := string(out)
 	if strings.Contains(text, `"error"`) {
 		t.Fatalf("a walkthrough step answered an error:\n%s", text)
+	}
+	// The login helper fails loudly (non-zero, on standard error) instead of
+	// handing an empty token to the next step.
+	helper := regexp.MustCompile(`(?s)API=[^\n]*\nlogin\(\) \{.*?\n\}\n`).FindString(blocks[1][1])
+	if helper == "" {
+		t.Fatal("README walkthrough has no login() helper")
+	}
+	bad := exec.Command("bash", "-c", strings.ReplaceAll(helper, "127.0.0.1:8080", addr)+"login nobody@demo.grantflow.id")
+	var stderr bytes.Buffer
+	bad.Stderr = &stderr
+	if tok, err := bad.Output(); err == nil || len(tok) != 0 || !strings.Contains(stderr.String(), "login nobody@demo.grantflow.id failed") {
+		t.Errorf("login helper with an unknown login: %v, token %q, stderr %q", err, tok, stderr.String())
 	}
 	for _, want := range []string{`"state":"approved"`, `"tranche":1`, `"receipt_sha256"`, `"kind":"expense"`, `"ntpn":"0A1B2C3D4E5F6G7H"`} {
 		if !strings.Contains(text, want) {

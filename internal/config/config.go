@@ -23,6 +23,8 @@ type Config struct {
 	SessionMax     time.Duration // GRANTFLOW_SESSION_MAX: a session expires this long after login
 	TrustedProxies []string      // GRANTFLOW_TRUSTED_PROXIES: comma-separated; empty = trust none
 	ShutdownDrain  time.Duration // GRANTFLOW_SHUTDOWN_DRAIN: /readyz says 503 this long before the listener closes
+	UploadIdle     time.Duration // GRANTFLOW_UPLOAD_IDLE: an upload is cut when no byte arrives this long
+	UploadMax      time.Duration // GRANTFLOW_UPLOAD_MAX: an upload is cut when it takes longer than this
 	SMTPURL        string        // GRANTFLOW_SMTP_URL: smtp://host:port[?from=addr]; empty = reminders in the app only
 
 	// S3-compatible evidence store; used instead of DataDir when S3Endpoint is set.
@@ -68,6 +70,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionIdle:    dur("GRANTFLOW_SESSION_IDLE", 2*time.Hour),
 		SessionMax:     dur("GRANTFLOW_SESSION_MAX", 12*time.Hour),
 		ShutdownDrain:  dur("GRANTFLOW_SHUTDOWN_DRAIN", 2*time.Second),
+		UploadIdle:     dur("GRANTFLOW_UPLOAD_IDLE", 60*time.Second),
+		UploadMax:      dur("GRANTFLOW_UPLOAD_MAX", 30*time.Minute),
 		SMTPURL:        str("GRANTFLOW_SMTP_URL", ""),
 		S3Endpoint:     str("GRANTFLOW_S3_ENDPOINT", ""),
 		S3Bucket:       str("GRANTFLOW_S3_BUCKET", "grantflow"),
@@ -113,6 +117,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, errors.New("GRANTFLOW_SESSION_IDLE must not exceed GRANTFLOW_SESSION_MAX"))
+	}
+	if c.UploadIdle > c.UploadMax {
+		errs = append(errs, errors.New("GRANTFLOW_UPLOAD_IDLE must not exceed GRANTFLOW_UPLOAD_MAX"))
 	}
 	return c, errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"grantflow/workflow"
@@ -76,7 +77,26 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 	}
 	if n > 0 {
 		fmt.Fprintln(w, "database already has users: demo not seeded again")
-		return printLogins(w, demoLoginList())
+		// The grants may have moved on since the seed: show where they are now.
+		vs, err := s.Grants(ctx, System, ListFilter{})
+		if err != nil {
+			return err
+		}
+		now := map[string]workflow.State{}
+		for _, v := range vs {
+			now[v.Group.Name] = v.State
+		}
+		logins := demoLoginList()
+		for i, l := range logins {
+			if l.Role != "chair" {
+				continue
+			}
+			name := l.Note[:strings.LastIndex(l.Note, " (")]
+			if st, ok := now[name]; ok {
+				logins[i].Note = name + " (" + string(st) + ")"
+			}
+		}
+		return printLogins(w, logins)
 	}
 	today := s.today()
 	prog, err := s.CreateProgram(ctx, System, workflow.Program{

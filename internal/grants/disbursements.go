@@ -99,6 +99,7 @@ func (s *Service) disburse(ctx context.Context, tx *postgres.Tx, a workflow.Acto
 		return out, View{}, err
 	}
 	ev.Data["reference"], ev.Data["transferred_on"], ev.Data["disbursement_id"] = in.Reference, in.TransferredOn.String(), out.ID
+	ev.Data["row_sha256"] = out.RowSHA256
 	if _, err = tx.SaveTransition(ctx, g, ev); err != nil {
 		return out, View{}, err
 	}

@@ -111,7 +111,7 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 		}
 		out = viewFile(row)
 		ev := workflow.NewEvent(g, "add_evidence", a, actingRole(a, workflow.RoleChair, workflow.RoleTreasurer), s.now(), "",
-			map[string]any{"evidence_id": out.ID, "activity_id": activityID, "kind": kind, "sha256": out.SHA256})
+			map[string]any{"evidence_id": out.ID, "activity_id": activityID, "kind": kind, "sha256": out.SHA256, "row_sha256": row.RowSHA256})
 		_, err = tx.AppendEvent(ctx, ev)
 		return err
 	})

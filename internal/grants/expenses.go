@@ -67,6 +67,19 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if e.Amount > 0 && e.Amount > g.Balance() {
 			p.Add("amount", "melebihi dana di tangan: diterima %s, terpakai %s, dikembalikan %s, saldo %s, diminta %s",
 				money.Format(g.Disbursed), money.Format(g.Spent), money.Format(g.Refunded), money.Format(g.Balance()), money.Format(e.Amount))
+		} else if e.Amount > 0 && !e.SpentOn.IsZero() {
+			// Money is spent after it arrived, and never ahead of it.
+			ds, err := tx.Disbursements(ctx, id)
+			if err != nil {
+				return err
+			}
+			if first := workflow.FirstTransfer(ds); !first.IsZero() && e.SpentOn.Before(first) {
+				p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
+			} else if len(p) == 0 {
+				if err := s.keepsBalance(ctx, tx, a, g, &p, "spent_on", &e, nil); err != nil {
+					return err
+				}
+			}
 		}
 		if err := p.Err("belanja tidak dapat dicatat"); err != nil {
 			return err
@@ -81,7 +94,8 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		}
 		ev := workflow.NewEvent(g, "record_expense", a, workflow.RoleTreasurer, s.now(), e.Description, map[string]any{
 			"expense_id": out.ID, "amount": e.Amount, "tax_ppn": e.TaxPPN, "tax_pph": e.TaxPPh,
-			"budget_line_id": e.BudgetLineID, "receipt_sha256": file.SHA256})
+			"budget_line_id": e.BudgetLineID, "receipt_sha256": file.SHA256,
+			"row_sha256": out.RowSHA256, "receipt_id": file.ID, "receipt_row_sha256": file.RowSHA256})
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -181,11 +195,12 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 		if err := validate.Err(VoidInput{Reason: reason}, "pembatalan tidak valid"); err != nil {
 			return err
 		}
-		if err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason); err != nil {
+		voidHash, err := tx.VoidExpense(ctx, id, expenseID, a.UserID, reason)
+		if err != nil {
 			return err
 		}
 		ev := workflow.NewEvent(g, "void_expense", a, workflow.RoleTreasurer, s.now(), reason,
-			map[string]any{"expense_id": expenseID, "amount": rows[0].Amount})
+			map[string]any{"expense_id": expenseID, "amount": rows[0].Amount, "void_sha256": voidHash})
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -205,6 +220,50 @@ func (s *Service) VoidExpense(ctx context.Context, a workflow.Actor, id, expense
 // it moved.
 func (s *Service) notFuture(p *workflow.Problems, field string, d workflow.Date) {
 	if !d.IsZero() && d.After(s.today()) {
-		p.Add(field, "tanggal tidak boleh di masa depan")
+		p.Add(field, "tanggal %s di masa depan: paling lambat hari ini (%s)", d, s.today())
 	}
+}
+
+// keepsBalance refuses, with the day and the figures, an outgoing row that
+// would take the BKU's running balance below zero on any day. The totals
+// alone do not show it: an expense dated before a later tranche (or before
+// a void gave money back) can fit the final balance yet spend money the
+// group did not have yet. The candidate is placed as recorded now, so last
+// on its day; incoming rows only raise balances, so checking every outgoing
+// row this way keeps the whole ledger non-negative.
+func (s *Service) keepsBalance(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, p *workflow.Problems, field string, e *workflow.Expense, r *workflow.Refund) error {
+	ds, err := tx.Disbursements(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Expenses(ctx, g.ID, 0)
+	if err != nil {
+		return err
+	}
+	es, err := s.flag(ctx, tx, a, g, rows)
+	if err != nil {
+		return err
+	}
+	rs, err := tx.Refunds(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		c := *e
+		c.CreatedAt = tx.Now()
+		es = append(es, c)
+	}
+	if r != nil {
+		c := *r
+		c.CreatedAt = tx.Now()
+		rs = append(rs, c)
+	}
+	for _, l := range workflow.Ledger(ds, es, rs) {
+		if l.Balance < 0 {
+			p.Add(field, "saldo BKU menjadi negatif pada %s (%s): dana yang sudah diterima sampai hari itu tidak mencukupi",
+				l.Date, money.Format(l.Balance))
+			return nil
+		}
+	}
+	return nil
 }

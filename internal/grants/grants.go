@@ -358,3 +358,11 @@ func chainBreak(evs []workflow.Event) *Break {
 	}
 	return nil
 }
+
+// VerifyRows checks every money and evidence row against the event that
+// recorded it (SPEC §4): a row changed, added or removed behind the
+// database's append-only triggers (a superuser who disabled them) is
+// returned with the reason. The chains themselves are VerifyChains' job.
+func (s *Service) VerifyRows(ctx context.Context) ([]postgres.RowProblem, error) {
+	return s.db.MoneyRowProblems(ctx)
+}

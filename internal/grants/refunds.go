@@ -48,22 +48,29 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 		}
 		if len(ds) > 0 && !r.PaidOn.IsZero() && r.PaidOn.Before(ds[0].TransferredOn) {
 			p.Add("paid_on", "tanggal setor sebelum dana pertama diterima (%s)", ds[0].TransferredOn)
+		} else if len(p) == 0 && !r.PaidOn.IsZero() {
+			if err := s.keepsBalance(ctx, tx, a, g, &p, "paid_on", nil, &r); err != nil {
+				return err
+			}
 		}
 		if err := p.Err("setoran sisa dana tidak valid"); err != nil {
 			return err
 		}
+		var proofRow postgres.File
 		if proof != nil {
-			f, err := tx.InsertFile(ctx, fileRow(*proof, id, 0, "refund_proof", a))
-			if err != nil {
+			if proofRow, err = tx.InsertFile(ctx, fileRow(*proof, id, 0, "refund_proof", a)); err != nil {
 				return err
 			}
-			r.ProofID = f.ID
+			r.ProofID = proofRow.ID
 		}
 		if out, err = tx.InsertRefund(ctx, r); err != nil {
 			return err
 		}
 		ev := workflow.NewEvent(g, "record_refund", a, workflow.RoleTreasurer, s.now(), "",
-			map[string]any{"refund_id": out.ID, "amount": r.Amount, "ntpn": r.NTPN, "paid_on": r.PaidOn.String()})
+			map[string]any{"refund_id": out.ID, "amount": r.Amount, "ntpn": r.NTPN, "paid_on": r.PaidOn.String(), "row_sha256": out.RowSHA256})
+		if proof != nil {
+			ev.Data["proof_id"], ev.Data["proof_row_sha256"] = proofRow.ID, proofRow.RowSHA256
+		}
 		_, err = tx.AppendEvent(ctx, ev)
 		return err
 	})

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"grantflow/workflow"
@@ -10,9 +12,9 @@ import (
 // InsertDisbursement records a tranche transfer.
 func (tx *Tx) InsertDisbursement(ctx context.Context, d workflow.Disbursement) (workflow.Disbursement, error) {
 	const query = `INSERT INTO disbursements (grant_id, tranche, amount, transferred_on, reference, recorded_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, row_sha256`
 	err := tx.x.QueryRowxContext(ctx, query, d.GrantID, d.Tranche, d.Amount, d.TransferredOn, d.Reference, d.RecordedBy, tx.now).
-		Scan(&d.ID, &d.CreatedAt)
+		Scan(&d.ID, &d.CreatedAt, &d.RowSHA256)
 	return d, mapErr(err)
 }
 
@@ -37,6 +39,7 @@ type File struct {
 	PreviewSHA256 string    `json:"preview_sha256"`
 	UploadedBy    int64     `json:"uploaded_by"`
 	CreatedAt     time.Time `json:"created_at"`
+	RowSHA256     string    `json:"-"` // set by the database at insert; its event carries it
 }
 
 func nullText(s string) any {
@@ -49,9 +52,9 @@ func nullText(s string) any {
 // InsertFile links a stored file to its grant (and activity) and uploader.
 func (tx *Tx) InsertFile(ctx context.Context, f File) (File, error) {
 	const query = `INSERT INTO evidence (grant_id, activity_id, kind, sha256, size, mime, preview_sha256, uploaded_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, created_at`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, created_at, row_sha256`
 	err := tx.x.QueryRowxContext(ctx, query, f.GrantID, nullID(f.ActivityID), f.Kind, f.SHA256, f.Size, f.MIME,
-		nullText(f.PreviewSHA256), f.UploadedBy, tx.now).Scan(&f.ID, &f.CreatedAt)
+		nullText(f.PreviewSHA256), f.UploadedBy, tx.now).Scan(&f.ID, &f.CreatedAt, &f.RowSHA256)
 	return f, mapErr(err)
 }
 
@@ -79,9 +82,9 @@ func (q q) Files(ctx context.Context, grantID int64) ([]File, error) {
 func (tx *Tx) InsertExpense(ctx context.Context, e workflow.Expense) (workflow.Expense, error) {
 	const query = `INSERT INTO expenses (grant_id, spent_on, budget_line_id, activity_id, vendor, description, amount,
 		tax_ppn, tax_pph, receipt_id, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, created_at`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, created_at, row_sha256`
 	err := tx.x.QueryRowxContext(ctx, query, e.GrantID, e.SpentOn, e.BudgetLineID, nullID(e.ActivityID), e.Vendor, e.Description,
-		e.Amount, e.TaxPPN, e.TaxPPh, e.ReceiptID, e.CreatedBy, tx.now).Scan(&e.ID, &e.CreatedAt)
+		e.Amount, e.TaxPPN, e.TaxPPh, e.ReceiptID, e.CreatedBy, tx.now).Scan(&e.ID, &e.CreatedAt, &e.RowSHA256)
 	return e, mapErr(err)
 }
 
@@ -121,27 +124,26 @@ func (q q) Expenses(ctx context.Context, grantID, expenseID int64) ([]ExpenseRow
 	return out, mapErr(rows.Err())
 }
 
-// VoidExpense marks an expense void; EConflict when it already is.
-func (tx *Tx) VoidExpense(ctx context.Context, grantID, expenseID, by int64, reason string) error {
-	const query = `UPDATE expenses SET voided_at = $4, voided_by = $3, void_reason = $5
-		WHERE id = $1 AND grant_id = $2 AND voided_at IS NULL`
-	res, err := tx.x.ExecContext(ctx, query, expenseID, grantID, by, tx.now, reason)
-	if err != nil {
-		return mapErr(err)
+// VoidExpense marks an expense void and returns the hash of the void's
+// columns, for its event; EConflict when it already is void.
+func (tx *Tx) VoidExpense(ctx context.Context, grantID, expenseID, by int64, reason string) (string, error) {
+	const query = `UPDATE expenses e SET voided_at = $4, voided_by = $3, void_reason = $5
+		WHERE id = $1 AND grant_id = $2 AND voided_at IS NULL RETURNING expense_void_sha256(e)`
+	var hash string
+	err := tx.x.QueryRowxContext(ctx, query, expenseID, grantID, by, tx.now, reason).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", workflow.Errorf(workflow.EConflict, "belanja %d sudah dibatalkan", expenseID)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return workflow.Errorf(workflow.EConflict, "belanja %d sudah dibatalkan", expenseID)
-	}
-	return nil
+	return hash, mapErr(err)
 }
 
 // InsertRefund records a deposit of unspent money; an NTPN already recorded
 // (on any grant) answers EConflict.
 func (tx *Tx) InsertRefund(ctx context.Context, r workflow.Refund) (workflow.Refund, error) {
 	const query = `INSERT INTO refunds (grant_id, amount, paid_on, ntpn, proof_id, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at, row_sha256`
 	err := tx.x.QueryRowxContext(ctx, query, r.GrantID, r.Amount, r.PaidOn, r.NTPN, nullID(r.ProofID), r.CreatedBy, tx.now).
-		Scan(&r.ID, &r.CreatedAt)
+		Scan(&r.ID, &r.CreatedAt, &r.RowSHA256)
 	if workflow.ErrorCode(mapErr(err)) == workflow.EConflict {
 		return r, workflow.Errorf(workflow.EConflict, "NTPN %s sudah tercatat: satu setoran hanya dicatat sekali", r.NTPN)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"regexp"
 	"strconv"
 	"sync/atomic"
@@ -39,6 +40,15 @@ type Options struct {
 	// closes, so that a load balancer stops sending before connections are refused.
 	ShutdownDrain time.Duration
 	Monitor       *monitor.Service // monitoring and reminders; default: one on the grants service's database
+	// UploadIdle cuts an upload's connection when no byte arrives for this
+	// long (default 60 s); UploadMax bounds the whole upload (default 30 min).
+	// An upload has no other read deadline, so a slow link that keeps
+	// sending is never cut.
+	UploadIdle time.Duration
+	UploadMax  time.Duration
+	// ReadTimeout bounds reading every other request whole, headers and
+	// body (default 60 s); tests shorten it.
+	ReadTimeout time.Duration
 }
 
 // Server is the HTTP application.
@@ -49,6 +59,7 @@ type Server struct {
 	log      *slog.Logger
 	timeout  time.Duration
 	drain    time.Duration
+	upload   uploadLimits
 	stopping atomic.Bool
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -69,6 +80,17 @@ func New(svc *grants.Service, o Options) *Server {
 	if s.timeout <= 0 {
 		s.timeout = 5 * time.Second
 	}
+	s.upload = uploadLimits{idle: o.UploadIdle, max: o.UploadMax}
+	if s.upload.idle <= 0 {
+		s.upload.idle = 60 * time.Second
+	}
+	if s.upload.max <= 0 {
+		s.upload.max = 30 * time.Minute
+	}
+	readTimeout := o.ReadTimeout
+	if readTimeout <= 0 {
+		readTimeout = 60 * time.Second
+	}
 	cfg := fiber.Config{
 		Immutable: true, // strings from the request outlive the handler
 		BodyLimit: MaxBody,
@@ -78,10 +100,12 @@ func New(svc *grants.Service, o Options) *Server {
 		DisablePreParseMultipartForm: true,
 		ErrorHandler:                 s.handleError,
 		DisableStartupMessage:        true,
-		ReadTimeout:                  60 * time.Second,
-		WriteTimeout:                 60 * time.Second,
-		IdleTimeout:                  120 * time.Second,
-		AppName:                      "grantflow",
+		// Every request but an upload (see uploadLimits); an upload's
+		// connection overrides this deadline while its body streams.
+		ReadTimeout:  readTimeout,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		AppName:      "grantflow",
 	}
 	if len(o.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true
@@ -117,7 +141,17 @@ func New(svc *grants.Service, o Options) *Server {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
-func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown, with the per-read idle deadlines that
+// uploads need (idleListener).
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(idleListener{ln}) }
 
 // Shutdown makes /readyz answer 503 at once, keeps serving for the drain
 // period, then stops accepting connections and waits up to timeout for
@@ -140,18 +174,20 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
-// UploadTimeout bounds receiving one upload: 10 MiB over a slow rural
-// connection (300 kbit/s) takes about five minutes.
-const UploadTimeout = 15 * time.Minute
-
 // deadline gives every request a context with a deadline: database work
 // stops there, so an unreachable database answers 503 instead of hanging.
-// An upload's context bounds receiving the file; its database work gets
-// deadlines of its own (dbContext) so a slow transfer does not starve it.
+// An upload's context bounds receiving the file by the upload ceiling, and
+// its connection switches from the server's whole-request read deadline to
+// an idle one while the body streams; its database work gets deadlines of
+// its own (dbContext) so a slow transfer does not starve it.
 func (s *Server) deadline(c *fiber.Ctx) error {
 	timeout := s.timeout
 	if isMultipart(c) {
-		timeout = UploadTimeout
+		timeout = s.upload.max
+		if ic, ok := c.Context().Conn().(*idleConn); ok {
+			ic.stream(s.upload)
+			defer ic.endStream()
+		}
 	}
 	if isLogin(c) {
 		// The throttle's delay is waited inside the login; it must not eat

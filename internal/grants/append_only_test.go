@@ -1,0 +1,155 @@
+package grants_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"grantflow/internal/grants"
+	"grantflow/internal/postgres"
+)
+
+// mxMoneyWorld is a funded grant with one of every money row: the
+// transfer, a standing expense, a voided one, a refund with its proof.
+func mxMoneyWorld(t *testing.T) (*mxFix, *mxFunded, map[string]int64) {
+	t.Helper()
+	ctx := mxCtxOf(t)
+	f := mxNewFix(t, mxLocal(t))
+	g := f.fundedGrant(t)
+	kept, err := f.spend(t, g, "konsumsi", 500_000, f.ingest(t, mxPNGOf(t, 61)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	voided, err := f.spend(t, g, "transport", 200_000, f.ingest(t, mxJPEGOf(t, 62)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VoidExpense(ctx, g.treasurer, g.id, voided.ID, "Nota ganda"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 100_000, PaidOn: f.today, NTPN: "1A2B3C4D5E6F7G8H"}, f.ingest(t, mxPDFOf("setoran")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disb int64
+	if err := f.db.SQL().QueryRowContext(ctx, `SELECT id FROM disbursements WHERE grant_id = $1`, g.id).Scan(&disb); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{"disbursement": disb, "expense": kept.ID, "voided": voided.ID, "refund": r.ID, "receipt": kept.ReceiptID, "proof": r.ProofID}
+	if probs, err := f.svc.VerifyRows(ctx); err != nil || len(probs) != 0 {
+		t.Fatalf("VerifyRows on an untouched database: %+v, %v", probs, err)
+	}
+	return f, g, ids
+}
+
+// Money rows refuse every change but filling, once, the columns filled
+// later: the void's and the preview's.
+func TestMoneyRowsAppendOnly(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f, _, ids := mxMoneyWorld(t)
+	sqlDB := f.db.SQL()
+	if _, err := sqlDB.ExecContext(ctx, `UPDATE evidence SET preview_sha256 = repeat('a', 64) WHERE id = $1 AND preview_sha256 IS NULL`, ids["receipt"]); err != nil {
+		t.Fatalf("filling a preview from NULL: %v", err)
+	}
+	for _, stmt := range []string{
+		fmt.Sprintf(`UPDATE disbursements SET amount = amount + 1 WHERE id = %d`, ids["disbursement"]),
+		fmt.Sprintf(`UPDATE disbursements SET row_sha256 = NULL WHERE id = %d`, ids["disbursement"]),
+		`DELETE FROM disbursements`,
+		`TRUNCATE disbursements`,
+		`TRUNCATE disbursements CASCADE`,
+		fmt.Sprintf(`UPDATE expenses SET amount = 1 WHERE id = %d`, ids["expense"]),
+		fmt.Sprintf(`UPDATE expenses SET vendor = 'Toko Lain' WHERE id = %d`, ids["expense"]),
+		fmt.Sprintf(`UPDATE expenses SET void_reason = 'alasan lain' WHERE id = %d`, ids["voided"]),
+		fmt.Sprintf(`UPDATE expenses SET voided_at = NULL, voided_by = NULL, void_reason = NULL WHERE id = %d`, ids["voided"]),
+		`DELETE FROM expenses`,
+		`TRUNCATE expenses`,
+		`TRUNCATE expenses CASCADE`,
+		fmt.Sprintf(`UPDATE refunds SET amount = 1 WHERE id = %d`, ids["refund"]),
+		fmt.Sprintf(`UPDATE refunds SET proof_id = NULL WHERE id = %d`, ids["refund"]),
+		`DELETE FROM refunds`,
+		`TRUNCATE refunds`,
+		fmt.Sprintf(`UPDATE evidence SET sha256 = repeat('b', 64) WHERE id = %d`, ids["receipt"]),
+		fmt.Sprintf(`UPDATE evidence SET preview_sha256 = repeat('c', 64) WHERE id = %d`, ids["receipt"]),
+		fmt.Sprintf(`UPDATE evidence SET preview_sha256 = NULL WHERE id = %d`, ids["receipt"]),
+		`DELETE FROM evidence`,
+		`TRUNCATE evidence CASCADE`,
+	} {
+		_, err := sqlDB.ExecContext(ctx, stmt)
+		if err == nil {
+			t.Errorf("%s: executed", stmt)
+			continue
+		}
+		if !strings.Contains(err.Error(), "append-only") && !strings.Contains(err.Error(), "filled once") {
+			t.Errorf("%s: refused for another reason: %v", stmt, err)
+		}
+	}
+	if probs, err := f.svc.VerifyRows(ctx); err != nil || len(probs) != 0 {
+		t.Fatalf("VerifyRows after refused statements: %+v, %v", probs, err)
+	}
+}
+
+// A superuser who switches the triggers off can change rows, but audit
+// verify names every row that no longer matches its event.
+func TestVerifyRowsBehindDisabledTriggers(t *testing.T) {
+	t.Parallel()
+	ctx := mxCtxOf(t)
+	f, g, ids := mxMoneyWorld(t)
+	tx, err := f.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var added int64
+	for _, stmt := range []string{
+		`ALTER TABLE disbursements DISABLE TRIGGER ALL`, `ALTER TABLE expenses DISABLE TRIGGER ALL`,
+		`ALTER TABLE refunds DISABLE TRIGGER ALL`, `ALTER TABLE evidence DISABLE TRIGGER ALL`,
+		fmt.Sprintf(`UPDATE disbursements SET amount = amount * 2 WHERE id = %d`, ids["disbursement"]),
+		// Altered with its own hash recomputed: only the event still tells.
+		fmt.Sprintf(`UPDATE expenses e SET vendor = 'Toko Fiktif' WHERE id = %d`, ids["expense"]),
+		fmt.Sprintf(`UPDATE expenses e SET row_sha256 = expense_row_sha256(e) WHERE id = %d`, ids["expense"]),
+		fmt.Sprintf(`UPDATE expenses SET void_reason = 'alasan diganti' WHERE id = %d`, ids["voided"]),
+		fmt.Sprintf(`DELETE FROM refunds WHERE id = %d`, ids["refund"]),
+		fmt.Sprintf(`UPDATE evidence SET size = size + 1 WHERE id = %d`, ids["proof"]),
+		`ALTER TABLE disbursements ENABLE TRIGGER ALL`, `ALTER TABLE refunds ENABLE TRIGGER ALL`,
+		`ALTER TABLE evidence ENABLE TRIGGER ALL`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	// An expense nobody recorded, inserted with the triggers still off.
+	if err := tx.QueryRowContext(ctx, `INSERT INTO expenses (grant_id, spent_on, budget_line_id, vendor, description, amount, receipt_id, created_by)
+		SELECT grant_id, spent_on, budget_line_id, vendor, 'Belanja siluman', amount, receipt_id, created_by FROM expenses WHERE id = $1
+		RETURNING id`, ids["expense"]).Scan(&added); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE expenses ENABLE TRIGGER ALL`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	probs, err := f.svc.VerifyRows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[postgres.RowProblem]bool{
+		{Table: "disbursements", ID: ids["disbursement"], GrantID: g.id, Reason: "isi baris berubah sejak dicatat"}:               true,
+		{Table: "expenses", ID: ids["expense"], GrantID: g.id, Reason: "hash baris tidak sama dengan peristiwa yang mencatatnya"}: true,
+		{Table: "expenses", ID: ids["voided"], GrantID: g.id, Reason: "kolom pembatalan tidak sama dengan peristiwa pembatalan"}:  true,
+		{Table: "expenses", ID: added, GrantID: g.id, Reason: "baris tanpa hash: ditambahkan di luar aplikasi"}:                   true,
+		{Table: "refunds", ID: ids["refund"], GrantID: g.id, Reason: "baris yang dicatat peristiwa record_refund hilang"}:         true,
+		{Table: "evidence", ID: ids["proof"], GrantID: g.id, Reason: "isi baris berubah sejak dicatat"}:                           true,
+	}
+	for _, p := range probs {
+		if !want[p] {
+			t.Errorf("unexpected problem %+v", p)
+		}
+		delete(want, p)
+	}
+	for p := range want {
+		t.Errorf("not named: %+v", p)
+	}
+}
