@@ -70,7 +70,7 @@ func TestAuditSample(t *testing.T) {
 			r = f.ingest(t, mxJPEGOf(t, 91+i))
 		}
 		amt := int64(101_000 + 1_000*i)
-		if _, err := f.spend(t, g, "konsumsi", amt, r); err != nil {
+		if _, err := f.spend(t, g, "atk_bahan", amt, r); err != nil { // not a session cost: no no_session flag
 			t.Fatal(err)
 		}
 		spent += amt
