@@ -95,15 +95,15 @@ func encodeJPEG(w, h, grain int) []byte {
 	return b.Bytes()
 }
 
-// pdfPayload returns a PDF-like file of exactly size bytes: a header the
-// type sniffer accepts, one binary stream of random bytes, and a trailer.
-// PDFs get no preview, so uploading one costs only transfer, hashing and storage.
+// pdfPayload returns a valid PDF of about size bytes: one empty page and an
+// unreferenced binary stream of random bytes (the store parses PDFs whole, so
+// a header alone is refused). The per-upload tag is a comment after the
+// header, of fixed length, so the cross-reference offsets hold for every copy.
+// PDFs get no preview, so uploading one costs transfer, checks and storage.
 func pdfPayload(size int) payload {
 	head := []byte("%PDF-1.4\n")
 	tag := func(n uint64) []byte { return fmt.Appendf(nil, "%%bench upload %016d\n", n) }
-	pre := []byte("1 0 obj << /Length 0 >> stream\n")
-	post := []byte("\nendstream endobj\ntrailer << >>\n%%EOF\n")
-	body := make([]byte, size-len(head)-len(tag(0))-len(pre)-len(post))
+	body := make([]byte, max(size-600, 0))
 	r := rand.New(rand.NewPCG(7, uint64(size)))
 	for i := 0; i+8 <= len(body); i += 8 {
 		v := r.Uint64()
@@ -111,9 +111,27 @@ func pdfPayload(size int) payload {
 			body[i+j] = byte(v >> (8 * j))
 		}
 	}
-	tail := append(append(pre, body...), post...)
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(body), body),
+	}
+	var tail bytes.Buffer
+	base := len(head) + len(tag(0))
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = base + tail.Len()
+		fmt.Fprintf(&tail, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := base + tail.Len()
+	fmt.Fprintf(&tail, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		fmt.Fprintf(&tail, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&tail, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 	return payload{label: fmt.Sprintf("%g MB PDF", float64(size)/1e6), mime: "application/pdf", filename: "nota.pdf",
-		head: head, tail: tail, tag: tag}
+		head: head, tail: tail.Bytes(), tag: tag}
 }
 
 // multipartBody returns the expense form with the n-th copy of p as the
