@@ -32,11 +32,7 @@ func (s *Server) activities(c *fiber.Ctx) error {
 // realizeActivity records a session held, or a correction of it (a new
 // version, answered 201 like the first).
 func (s *Server) realizeActivity(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	aid, err := idParam(c, "aid")
+	id, aid, err := idPair(c, "aid")
 	if err != nil {
 		return err
 	}
@@ -53,11 +49,7 @@ func (s *Server) realizeActivity(c *fiber.Ctx) error {
 
 // realizationHistory lists every version of a session's realisation, oldest first.
 func (s *Server) realizationHistory(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	aid, err := idParam(c, "aid")
+	id, aid, err := idPair(c, "aid")
 	if err != nil {
 		return err
 	}
@@ -69,11 +61,7 @@ func (s *Server) realizationHistory(c *fiber.Ctx) error {
 }
 
 func (s *Server) cancelActivity(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	aid, err := idParam(c, "aid")
+	id, aid, err := idPair(c, "aid")
 	if err != nil {
 		return err
 	}

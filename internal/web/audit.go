@@ -42,11 +42,7 @@ func (s *Server) auditSample(c *fiber.Ctx) error {
 
 // recordFinding takes {"result":"ok"|"issue","note"} and answers the sample.
 func (s *Server) recordFinding(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	eid, err := idParam(c, "eid")
+	id, eid, err := idPair(c, "eid")
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,17 @@ func idParam(c *fiber.Ctx, name string) (int64, error) {
 	return id, nil
 }
 
+// idPair reads the grant id and the id of one of its rows (an activity, an
+// expense) from the route, each answering 404 when it is no id.
+func idPair(c *fiber.Ctx, child string) (int64, int64, error) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return 0, 0, err
+	}
+	cid, err := idParam(c, child)
+	return id, cid, err
+}
+
 // queryID reads an optional positive integer query parameter (0 when absent).
 func queryID(c *fiber.Ctx, name string) (int64, error) {
 	v := c.Query(name)

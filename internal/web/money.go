@@ -105,11 +105,7 @@ func (s *Server) expenses(c *fiber.Ctx) error {
 }
 
 func (s *Server) voidExpense(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	eid, err := idParam(c, "eid")
+	id, eid, err := idPair(c, "eid")
 	if err != nil {
 		return err
 	}
@@ -221,11 +217,7 @@ func sendDownload(c *fiber.Ctx, contentType, filename string, b []byte) error {
 }
 
 func (s *Server) addEvidence(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	aid, err := idParam(c, "aid")
+	id, aid, err := idPair(c, "aid")
 	if err != nil {
 		return err
 	}

@@ -224,11 +224,7 @@ func (s *Server) ingestChosen(c *fiber.Ctx, dst **evidence.Object) func(io.Reade
 
 // voidPost voids an expense with a reason, as POST …/expenses/{eid}/void.
 func (s *Server) voidPost(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	eid, err := idParam(c, "eid")
+	id, eid, err := idPair(c, "eid")
 	if err != nil {
 		return err
 	}
