@@ -19,7 +19,7 @@ import (
 )
 
 func memEntry(name string, data []byte) DossierEntry {
-	return DossierEntry{Name: name, Modified: time.Date(2026, 11, 24, 10, 0, 0, 0, wib),
+	return DossierEntry{Name: name, Modified: time.Date(2026, 11, 24, 10, 0, 0, 0, workflow.Jakarta),
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
 }
 

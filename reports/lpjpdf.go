@@ -38,10 +38,6 @@ const (
 	textW  = pageW - 2*margin
 )
 
-// wib is Jakarta time (UTC+7, no daylight saving): times in the report are
-// printed as the district office reads them, whatever the server's zone.
-var wib = time.FixedZone("WIB", 7*3600)
-
 var monthNames = [...]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
 	"Agustus", "September", "Oktober", "November", "Desember"}
 
@@ -69,7 +65,7 @@ func waktu(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	t = t.In(wib)
+	t = t.In(workflow.Jakarta)
 	return fmt.Sprintf("%s %02d.%02d WIB", tanggal(workflow.DateOf(t)), t.Hour(), t.Minute())
 }
 

@@ -19,7 +19,7 @@ func SampleLPJ(expenses int, photos [][]byte) LPJ {
 	d := workflow.MustDate
 	jkt := func(day string, hh, mm int) time.Time {
 		t := d(day).Time()
-		return time.Date(t.Year(), t.Month(), t.Day(), hh, mm, 0, 0, wib)
+		return time.Date(t.Year(), t.Month(), t.Day(), hh, mm, 0, 0, workflow.Jakarta)
 	}
 	l := LPJ{
 		Date:   d("2026-11-24"),

@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// Jakarta is the programme's calendar and clock (WIB, UTC+7): every date in
+// grantflow is a Jakarta calendar day. Asia/Jakarta has kept UTC+7 without
+// daylight saving since 1964, so a fixed zone is exact and needs no tzdata.
+var Jakarta = time.FixedZone("WIB", 7*3600)
+
 // Date is a calendar date with no time of day or zone, written YYYY-MM-DD.
 // The zero Date means "not set" and is written as JSON null.
 type Date struct{ t time.Time }

@@ -83,7 +83,7 @@ func runActivitiesBench(ctx context.Context, cfg config, out, log io.Writer) err
 	if err != nil {
 		return err
 	}
-	w := &actWorld{db: db, svc: grants.New(db, grants.Options{Store: st}), today: workflow.DateOf(time.Now().In(jakarta))}
+	w := &actWorld{db: db, svc: grants.New(db, grants.Options{Store: st}), today: workflow.DateOf(time.Now().In(workflow.Jakarta))}
 	defer w.svc.Close()
 	if err := w.people(ctx); err != nil {
 		return fmt.Errorf("people: %w", err)

@@ -68,7 +68,7 @@ func runMonitorBench(ctx context.Context, cfg config, out, log io.Writer) error 
 	}
 	svc := grants.New(db, grants.Options{})
 	defer svc.Close()
-	today := workflow.DateOf(time.Now())
+	today := workflow.DateOf(time.Now().In(workflow.Jakarta))
 	end := today.AddDays(-200)
 	prog, err := svc.CreateProgram(ctx, grants.System, workflow.Program{Name: "Bench pemantauan", Year: end.Year(),
 		ProposalOpensOn: end.AddDays(-200), ProposalClosesOn: end.AddDays(-150), ActivityEndsOn: end, ReportDueOn: end.AddDays(30),

@@ -32,14 +32,6 @@ const maxGroups = 100
 // seedWorkers is how many grants are opened, written and submitted at once.
 const seedWorkers = 8
 
-// jakarta is the service's calendar: dates in forms are compared with today there.
-var jakarta = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
-
 // fundedGrant is a funded grant that receives receipt uploads, with the
 // budget line the expenses are charged to and its treasurer's session.
 type fundedGrant struct {
@@ -116,7 +108,7 @@ func seed(ctx context.Context, cfg config, storeDir string, log io.Writer) (*wor
 		return nil, err
 	}
 	w := &world{db: db, svc: grants.New(db, grants.Options{Store: st, BackgroundPreviews: true}), storeDir: storeDir,
-		today: workflow.DateOf(time.Now().In(jakarta))}
+		today: workflow.DateOf(time.Now().In(workflow.Jakarta))}
 	if err := w.fill(ctx, cfg, log); err != nil {
 		db.Close()
 		return nil, err

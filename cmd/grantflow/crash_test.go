@@ -243,7 +243,7 @@ func upload(addr, token string, grantID int64, file []byte, stall int) int {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		for k, v := range map[string]string{"spent_on": workflow.DateOf(time.Now()).String(), "budget_line_id": fmt.Sprint(budgetLine), "vendor": "Toko Berkah", "amount": "1000"} {
+		for k, v := range map[string]string{"spent_on": workflow.DateOf(time.Now().In(workflow.Jakarta)).String(), "budget_line_id": fmt.Sprint(budgetLine), "vendor": "Toko Berkah", "amount": "1000"} {
 			_ = mw.WriteField(k, v)
 		}
 		fw, err := mw.CreateFormFile("receipt", "nota.pdf")
@@ -294,7 +294,7 @@ var budgetLine int64
 // fundedGrant drives a grant to funded through the service and returns its id.
 func fundedGrant(t *testing.T, db *postgres.DB) int64 {
 	ctx := context.Background()
-	today := workflow.DateOf(time.Now())
+	today := workflow.DateOf(time.Now().In(workflow.Jakarta))
 	svc := grants.New(db, grants.Options{})
 	prog, err := svc.CreateProgram(ctx, grants.System, workflow.Program{Name: "Program Uji Crash", Year: today.Time().Year(),
 		ProposalOpensOn: today.AddDays(-10), ProposalClosesOn: today.AddDays(10), ActivityEndsOn: today.AddDays(100),

@@ -32,7 +32,7 @@ func TestMonitorCommand(t *testing.T) {
 	}
 	defer db.Close()
 	fundedGrant(t, db) // activity period ends in 100 days, LPJ due in 120
-	asOf := workflow.DateOf(time.Now()).AddDays(200).String()
+	asOf := workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(200).String()
 	count := func(q string) int {
 		var n int
 		if err := db.SQL().QueryRow(q).Scan(&n); err != nil {

@@ -52,10 +52,6 @@ type PhotoFacts struct {
 	Latitude, Longitude float64
 }
 
-// wib is the zone assumed for an EXIF clock reading without an offset: most
-// groups are on Java and Sumatra. Fixed, so that no tzdata is needed.
-var wib = time.FixedZone("WIB", 7*3600)
-
 // InspectPhoto returns the PhotoFacts of the JPEG or PNG in data, the
 // original bytes as uploaded. The image is decoded whole (it must be, to be
 // hashed), under the same 50-megapixel bound and decoding slots as Ingest.
@@ -174,7 +170,7 @@ func exifTime(ifd *exif.Ifd, name, offsetName string) (time.Time, bool, bool) {
 	if !ok {
 		return time.Time{}, false, false
 	}
-	loc, zoned := wib, false
+	loc, zoned := workflow.Jakarta, false
 	if offsetName != "" {
 		if off, ok := firstString(ifd, offsetName); ok {
 			if z, err := time.Parse("-07:00", strings.TrimSpace(off)); err == nil {

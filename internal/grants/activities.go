@@ -98,7 +98,7 @@ func (s *Service) RealizeActivity(ctx context.Context, a workflow.Actor, id, act
 		if err != nil {
 			return err
 		}
-		rz, ev, err := workflow.Realize(&g, workflow.RealizeRequest{Actor: a, Now: s.now().In(jakarta), ActivityID: activityID,
+		rz, ev, err := workflow.Realize(&g, workflow.RealizeRequest{Actor: a, Now: s.now().In(workflow.Jakarta), ActivityID: activityID,
 			Program: prog, FirstTransfer: workflow.FirstTransfer(ds), Members: grp.Members,
 			Realization: workflow.Realization{HeldOn: in.HeldOn, Location: in.Location, Hours: in.Hours, Facilitator: in.Facilitator,
 				AttendeeIDs: in.AttendeeIDs, Summary: in.Summary, Outputs: in.Outputs}})
@@ -133,7 +133,7 @@ func (s *Service) CancelActivity(ctx context.Context, a workflow.Actor, id, acti
 		if err != nil {
 			return err
 		}
-		ev, err := workflow.CancelActivity(&g, workflow.CancelActivityRequest{Actor: a, Now: s.now().In(jakarta), ActivityID: activityID, Reason: in.Reason})
+		ev, err := workflow.CancelActivity(&g, workflow.CancelActivityRequest{Actor: a, Now: s.now().In(workflow.Jakarta), ActivityID: activityID, Reason: in.Reason})
 		if err != nil && workflow.ErrorCode(err) != workflow.EUnprocessable {
 			return err
 		}
@@ -265,7 +265,7 @@ func (s *Service) detail(ctx context.Context, tx *postgres.Tx, g workflow.Grant,
 	if err != nil {
 		return v, err
 	}
-	now := s.now().In(jakarta)
+	now := s.now().In(workflow.Jakarta)
 	v.ReportOverdue = workflow.ReportOverdue(g, prog, workflow.DateOf(now))
 	req := workflow.Request{Actor: a, Now: now, Program: prog, Group: grp}
 	if _, fromHere := workflow.Target(workflow.Submit, g.State); fromHere {

@@ -87,7 +87,7 @@ func (s *Service) disburse(ctx context.Context, tx *postgres.Tx, a workflow.Acto
 	if n := len(ds); n > 0 && in.TransferredOn.Before(ds[n-1].TransferredOn) {
 		return workflow.Disbursement{}, View{}, (workflow.Problems{{Field: "transferred_on", Message: fmt.Sprintf("tanggal transfer sebelum tahap %d (%s)", ds[n-1].Tranche, ds[n-1].TransferredOn)}}).Err("data penyaluran tidak valid")
 	}
-	ev, err := workflow.Apply(&g, workflow.Request{Action: workflow.Disburse, Actor: a, Now: s.now().In(jakarta),
+	ev, err := workflow.Apply(&g, workflow.Request{Action: workflow.Disburse, Actor: a, Now: s.now().In(workflow.Jakarta),
 		Comment: in.Comment, ExpectedState: in.ExpectedState,
 		Tranche: in.Tranche, Amount: in.Amount, Program: prog, Group: grp})
 	if err != nil {

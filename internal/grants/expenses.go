@@ -146,7 +146,7 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 			out[i].Flags = append(out[i].Flags, workflow.SessionFlags(r.Expense, g)...)
 		}
 		if r.VoidedAt != nil {
-			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(jakarta))
+			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(workflow.Jakarta))
 		}
 	}
 	return out, nil

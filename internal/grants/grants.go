@@ -244,7 +244,7 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 			return workflow.Errorf(workflow.EUnprocessable, "penyaluran hibah %d memerlukan data transfer (tahap, jumlah, tanggal, referensi)", id)
 		}
 		// Jakarta time: the proposal window is a range of local calendar days.
-		req := workflow.Request{Action: action, Actor: a, Now: s.now().In(jakarta), Comment: in.Comment,
+		req := workflow.Request{Action: action, Actor: a, Now: s.now().In(workflow.Jakarta), Comment: in.Comment,
 			ApprovedAmount: in.ApprovedAmount, ExpectedState: in.ExpectedState, Group: grp}
 		// Read only what the action's guards use.
 		switch action {

@@ -339,7 +339,7 @@ func TestSaveProposalUnknownCategory(t *testing.T) {
 	chair := w.chairOf(t, draft.GroupID)
 	before := count(t, w, "grant_events")
 
-	p := grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now()).AddDays(30))
+	p := grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))
 	p.Budget[1].Category = "jalan_jalan"
 	_, err := w.svc.SaveProposal(ctx, chair, draft.ID, p)
 	wantCode(t, "SaveProposal", err, workflow.EUnprocessable)
@@ -368,7 +368,7 @@ func TestSubmitOutsideProposalWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.SaveProposal(ctx, chair, draft.ID, grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now()).AddDays(30))); err != nil {
+	if _, err := w.svc.SaveProposal(ctx, chair, draft.ID, grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}
 

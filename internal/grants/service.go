@@ -83,16 +83,13 @@ func New(db *postgres.DB, o Options) *Service {
 // DB returns the database the service runs on.
 func (s *Service) DB() *postgres.DB { return s.db }
 
-// today is the service clock's calendar date (Asia/Jakarta is where the
-// programme runs; dates in the contract are local calendar dates).
-func (s *Service) today() workflow.Date { return workflow.DateOf(s.now().In(jakarta)) }
+// Today is the service clock's Jakarta calendar day: what forms offer as
+// "today" must be the day the service's date rules judge against.
+func (s *Service) Today() workflow.Date { return s.today() }
 
-var jakarta = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
+// today is the service clock's calendar date (dates in the contract are
+// Jakarta calendar days).
+func (s *Service) today() workflow.Date { return workflow.DateOf(s.now().In(workflow.Jakarta)) }
 
 // require returns EForbidden unless a holds one of roles.
 func require(a workflow.Actor, roles ...workflow.Role) error {

@@ -18,13 +18,6 @@ import (
 	"grantflow/workflow"
 )
 
-var jakarta = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
-
 // fix is one database with the grants service, a monitor service whose
 // clock a test sets to any day, and the staff a grant needs.
 type fix struct {
@@ -58,7 +51,7 @@ func newFix(t *testing.T, o monitor.Options) *fix {
 	db.SQL().SetMaxOpenConns(8)
 	f.db = db
 	f.svc = grants.New(db, grants.Options{})
-	f.today = workflow.DateOf(time.Now().In(jakarta))
+	f.today = workflow.DateOf(time.Now().In(workflow.Jakarta))
 	f.setClock(f.today)
 	o.Now = f.now
 	f.mon = monitor.New(db, o)
@@ -73,7 +66,7 @@ func (f *fix) now() time.Time { return time.Unix(f.clock.Load(), 0) }
 
 func (f *fix) setClock(d workflow.Date) {
 	y, m, day := d.Time().Date()
-	f.clock.Store(time.Date(y, m, day, 12, 0, 0, 0, jakarta).Unix())
+	f.clock.Store(time.Date(y, m, day, 12, 0, 0, 0, workflow.Jakarta).Unix())
 }
 
 // program creates a programme open for proposals today whose activity

@@ -70,16 +70,9 @@ func New(db *postgres.DB, o Options) *Service {
 	return s
 }
 
-var jakarta = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
-
 // Today returns the service clock's calendar day in Jakarta, where the
 // programme runs.
-func (s *Service) Today() workflow.Date { return workflow.DateOf(s.now().In(jakarta)) }
+func (s *Service) Today() workflow.Date { return workflow.DateOf(s.now().In(workflow.Jakarta)) }
 
 // MeetingInput is a meeting as a chair or treasurer logs it. Supersedes,
 // when set, names the meeting row this one corrects.
@@ -111,7 +104,7 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 		}
 		var p workflow.Problems
 		today := s.Today()
-		registered := workflow.DateOf(g.RegisteredAt.In(jakarta))
+		registered := workflow.DateOf(g.RegisteredAt.In(workflow.Jakarta))
 		switch {
 		case in.HeldOn.IsZero():
 			p.Add("held_on", "tanggal pertemuan wajib diisi")

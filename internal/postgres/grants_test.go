@@ -37,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	f := &fixture{db: db, svc: svc, admin: workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles}}
-	today := workflow.DateOf(time.Now())
+	today := workflow.DateOf(time.Now().In(workflow.Jakarta))
 	f.prog, err = svc.CreateProgram(ctx, f.admin, workflow.Program{Name: "Program Uji", Year: today.Time().Year(),
 		ProposalOpensOn: today.AddDays(-10), ProposalClosesOn: today.AddDays(10), ActivityEndsOn: today.AddDays(100),
 		ReportDueOn: today.AddDays(120), BudgetTotal: 1_000_000_000})

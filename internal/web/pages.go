@@ -38,16 +38,6 @@ const (
 	loginCSRF     = "gf_csrf"
 )
 
-// wib is Jakarta's zone, in which event times are shown. Asia/Jakarta has
-// had no daylight saving since 1964, so the fixed zone is a safe fallback
-// on a machine without tzdata.
-var wib = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
-
 var bulan = [...]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
 
 // tanggal writes a calendar date as Indonesians do: "24 November 2026".
@@ -61,7 +51,7 @@ func tanggal(d workflow.Date) string {
 
 // waktu writes an instant in Jakarta time: "24 November 2026 10.15 WIB".
 func waktu(t time.Time) string {
-	l := t.In(wib)
+	l := t.In(workflow.Jakarta)
 	return fmt.Sprintf("%s %02d.%02d WIB", tanggal(workflow.DateOf(l)), l.Hour(), l.Minute())
 }
 

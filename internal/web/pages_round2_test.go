@@ -20,7 +20,7 @@ import (
 
 // transferDay is the first transfer and the spending day of the funded
 // grants these tests make: the service clock's own day (fixedNow).
-var transferDay = workflow.DateOf(fixedNow.In(wib))
+var transferDay = workflow.DateOf(fixedNow.In(workflow.Jakarta))
 
 // fundedGrantFor drives a grant of group A to funded: approved through
 // the service as the real people would, then the first tranche recorded
