@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -209,31 +209,12 @@ func login(t *testing.T, addr, email string) string {
 // payload is a PDF header followed by random bytes: accepted by content
 // sniffing, and unique so that every upload is its own file.
 // payload is a valid, unique PDF of about n bytes: the store refuses files
-// that do not parse, so the random bytes go into a content stream comment.
+// that do not parse, so the random bytes go into a comment after the header.
 func payload(n int) []byte {
 	raw := make([]byte, n/2)
 	_, _ = rand.Read(raw)
-	note := "% " + hex.EncodeToString(raw)
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(note), note),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	b, _ := evidencetest.PDF([]byte("% " + hex.EncodeToString(raw) + "\n"))
+	return b
 }
 
 // upload sends one expense. stall 0 sends it whole; 1 stops mid-file; 2

@@ -28,6 +28,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -238,8 +239,8 @@ func mxJPEGOf(t *testing.T, seed int) []byte {
 }
 
 func mxPDFOf(note string) []byte {
-	return []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n" +
-		"% " + note + "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	b, _ := evidencetest.PDF([]byte("% " + note + "\n"))
+	return b
 }
 
 func (f *mxFix) ingest(t *testing.T, b []byte) *evidence.Object {
