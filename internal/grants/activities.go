@@ -256,38 +256,6 @@ func activityViews(ctx context.Context, tx *postgres.Tx, g workflow.Grant, activ
 	return out, nil
 }
 
-// detail is the single-grant answer: view plus what only one grant's page
-// shows — report_overdue on the service's today and next_steps for a from
-// the same guard functions the actions run (workflow.NextSteps).
-func (s *Service) detail(ctx context.Context, tx *postgres.Tx, g workflow.Grant, grp workflow.Group, a workflow.Actor) (View, error) {
-	v := view(g, grp, a)
-	prog, err := tx.Program(ctx, g.ProgramID)
-	if err != nil {
-		return v, err
-	}
-	now := s.now().In(workflow.Jakarta)
-	v.ReportOverdue = workflow.ReportOverdue(g, prog, workflow.DateOf(now))
-	req := workflow.Request{Actor: a, Now: now, Program: prog, Group: grp}
-	if _, fromHere := workflow.Target(workflow.Submit, g.State); fromHere {
-		// The membership limits of submit read the members.
-		if req.Group, err = tx.Group(ctx, g.GroupID); err != nil {
-			return v, err
-		}
-	}
-	v.NextSteps = workflow.NextSteps(g, req)
-	if g.State == workflow.Funded {
-		ev, err := tx.LatestEvent(ctx, g.ID, string(workflow.ReturnReport))
-		switch workflow.ErrorCode(err) {
-		case "":
-			v.Findings = ev.Comment
-		case workflow.ENotFound: // never returned
-		default:
-			return v, err
-		}
-	}
-	return v, nil
-}
-
 // overdueOn reports, for a listing, which grants' LPJ is overdue on today,
 // reading each programme once.
 func (s *Service) overdueOn(ctx context.Context, gs []postgres.ListedGrant, today workflow.Date) (map[int64]bool, error) {

@@ -89,6 +89,40 @@ func (s *Service) OpenGrant(ctx context.Context, a workflow.Actor, programID, gr
 	return out, err
 }
 
+// detail is the single-grant answer: view plus what only one grant's page
+// shows — report_overdue on the service's today and next_steps for a from
+// the same guard functions the actions run (workflow.NextSteps), the
+// returned LPJ's findings, and the frozen report once closed.
+func (s *Service) detail(ctx context.Context, tx *postgres.Tx, g workflow.Grant, grp workflow.Group, a workflow.Actor) (View, error) {
+	v := view(g, grp, a)
+	prog, err := tx.Program(ctx, g.ProgramID)
+	if err != nil {
+		return v, err
+	}
+	now := s.now().In(workflow.Jakarta)
+	v.ReportOverdue = workflow.ReportOverdue(g, prog, workflow.DateOf(now))
+	req := workflow.Request{Actor: a, Now: now, Program: prog, Group: grp}
+	if _, fromHere := workflow.Target(workflow.Submit, g.State); fromHere {
+		// The membership limits of submit read the members.
+		if req.Group, err = tx.Group(ctx, g.GroupID); err != nil {
+			return v, err
+		}
+	}
+	v.NextSteps = workflow.NextSteps(g, req)
+	if g.State == workflow.Funded {
+		ev, err := tx.LatestEvent(ctx, g.ID, string(workflow.ReturnReport))
+		switch workflow.ErrorCode(err) {
+		case "":
+			v.Findings = ev.Comment
+		case workflow.ENotFound: // never returned
+		default:
+			return v, err
+		}
+	}
+	v.Report, err = reportRef(ctx, tx, g)
+	return v, err
+}
+
 // actingRole is the first of roles a holds: the role an event records.
 func actingRole(a workflow.Actor, roles ...workflow.Role) workflow.Role {
 	for _, r := range roles {
@@ -166,10 +200,6 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 			return err
 		}
 		out, err = s.detail(ctx, tx, g, grp, a)
-		if err != nil {
-			return err
-		}
-		out.Report, err = reportRef(ctx, tx, g)
 		return err
 	})
 	return out, err
@@ -286,10 +316,6 @@ func (s *Service) Act(ctx context.Context, a workflow.Actor, id int64, action wo
 			}
 		}
 		out, err = s.detail(ctx, tx, g, grp, a)
-		if err != nil {
-			return err
-		}
-		out.Report, err = reportRef(ctx, tx, g)
 		return err
 	})
 	return out, err
