@@ -83,10 +83,6 @@ func New(db *postgres.DB, o Options) *Service {
 // DB returns the database the service runs on.
 func (s *Service) DB() *postgres.DB { return s.db }
 
-// Today is the service clock's Jakarta calendar day: what forms offer as
-// "today" must be the day the service's date rules judge against.
-func (s *Service) Today() workflow.Date { return s.today() }
-
 // today is the service clock's calendar date (dates in the contract are
 // Jakarta calendar days).
 func (s *Service) today() workflow.Date { return workflow.DateOf(s.now().In(workflow.Jakarta)) }

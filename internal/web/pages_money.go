@@ -113,7 +113,7 @@ func (s *Server) expensePage(c *fiber.Ctx) error {
 }
 
 // today is the service's Jakarta calendar day.
-func (s *Server) today() workflow.Date { return s.svc.Today() }
+func (s *Server) today() workflow.Date { return s.mon.Today() }
 
 // expensePost takes the multipart expense form. The CSRF token travels
 // inside the multipart body (the body is streamed, so the generic check
