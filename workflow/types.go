@@ -33,8 +33,12 @@ type Actor struct {
 	Name     string `json:"name"`
 	Roles    []Role `json:"roles"`
 	GroupID  int64  `json:"group_id,omitempty"` // chair and treasurer: their one group
-	Province string `json:"province,omitempty"` // staff scope; "" = everywhere
+	Province string `json:"province,omitempty"` // staff scope's official name; "" = everywhere
 	Regency  string `json:"regency,omitempty"`  // staff scope within Province; "" = whole province
+	// ProvinceCode and RegencyCode are the scope's official codes ("32",
+	// "32.71"): what Sees compares, so that spelling never decides access.
+	ProvinceCode string `json:"province_code,omitempty"`
+	RegencyCode  string `json:"regency_code,omitempty"`
 }
 
 // Has reports whether a holds role r.
@@ -57,9 +61,11 @@ func (a Actor) IsStaff() bool {
 	return false
 }
 
-// Sees reports whether a may read records of a group in the given region and
-// with the given id: admins see all, group roles their own group, staff their scope.
-func (a Actor) Sees(groupID int64, province, regency string) bool {
+// Sees reports whether a may read records of a group with the given id in
+// the region of the given official codes: admins see all, group roles their
+// own group, staff their scope. A group without codes (a legacy row whose
+// region matched no official name) is seen by unscoped staff only.
+func (a Actor) Sees(groupID int64, provinceCode, regencyCode string) bool {
 	if a.Has(RoleAdmin) {
 		return true
 	}
@@ -71,10 +77,10 @@ func (a Actor) Sees(groupID int64, province, regency string) bool {
 	if !a.IsStaff() {
 		return false
 	}
-	if a.Province != "" && a.Province != province {
+	if a.ProvinceCode != "" && a.ProvinceCode != provinceCode {
 		return false
 	}
-	if a.Regency != "" && a.Regency != regency {
+	if a.RegencyCode != "" && a.RegencyCode != regencyCode {
 		return false
 	}
 	return true
@@ -172,6 +178,12 @@ type Group struct {
 	Level             string    `json:"level" validate:"max=10,nocontrol" label:"Jenjang"`
 	Province          string    `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
 	Regency           string    `json:"regency" validate:"max=100,nocontrol" label:"Kabupaten/kota"`
+	// ProvinceCode and RegencyCode are the official codes the service
+	// resolves Province and Regency to (input may give either the names or
+	// the codes); Province and Regency then hold the names as the list
+	// spells them.
+	ProvinceCode string `json:"province_code" validate:"max=10,nocontrol" label:"Kode provinsi"`
+	RegencyCode  string `json:"regency_code" validate:"max=10,nocontrol" label:"Kode kabupaten/kota"`
 	SKNumber          string    `json:"sk_number" validate:"max=100,nocontrol" label:"Nomor SK"`
 	BankName          string    `json:"bank_name" validate:"max=100,nocontrol" label:"Nama bank"`
 	BankAccountNumber string    `json:"bank_account_number" validate:"max=20,nocontrol" label:"Nomor rekening"`

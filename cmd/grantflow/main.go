@@ -68,8 +68,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		db.Close()
+		defer db.Close()
 		fmt.Fprintln(stdout, "database migrated")
+		// Rows the migrations kept but could not match or merge.
+		left, err := db.MigrationReport(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range left {
+			fmt.Fprintln(stdout, "perlu diperiksa:", l)
+		}
 		return nil
 	case "demo":
 		svc, closeFn, err := service(ctx, cfg)
