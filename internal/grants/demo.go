@@ -165,7 +165,7 @@ func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
 			pos = positions[m]
 		}
 		out[m] = workflow.Member{
-			Name:     firstNames[(seed*7+m)%len(firstNames)] + " " + lastNames[(seed*3+m*5)%len(lastNames)],
+			Name: firstNames[(seed*7+m)%len(firstNames)] + " " + lastNames[(seed*3+m*5)%len(lastNames)],
 			NIP: fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+seed%25, 1+(seed/25)%12, 1+(seed/300)%28,
 				5+(seed/8400)%15, 1+(seed/126000)%12, m),
 			Madrasah: madrasah[m%len(madrasah)], Position: pos}

@@ -115,9 +115,12 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 		p.Add("province", "wilayah kerja hanya untuk peran staf")
 	}
 	// The scope is matched against the official list like a group's
-	// region (names or codes) and stored by its codes.
+	// region (names or codes) and stored by its codes; a regency scope
+	// names its province too.
 	place, rp := validate.Region(in.Province, in.Regency)
-	if staff {
+	if in.Regency != "" && in.Province == "" {
+		p.Add("regency", "kabupaten/kota memerlukan provinsi")
+	} else {
 		p = append(p, rp...)
 	}
 	if err := validate.With(in, p.Err("data pengguna tidak valid"), "data pengguna tidak valid"); err != nil {

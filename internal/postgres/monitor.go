@@ -362,8 +362,8 @@ type CohortRow struct {
 	// that matched none).
 	ProvinceCode string `json:"province_code"`
 	Months       int    `json:"months"`
-	Eligible    int    `json:"eligible"`
-	Active      int    `json:"active"`
+	Eligible     int    `json:"eligible"`
+	Active       int    `json:"active"`
 }
 
 // Cohorts returns the latest scan's cohort figures in scope, summed over

@@ -24,19 +24,27 @@ func (p Place) Names() (province, regency string) { return p.Province.Name, p.Re
 // Region resolves a province and a regency as people type them (a name in
 // any case and spacing, or the code) against the Kemendagri list. A blank
 // province with a blank regency is no place and no problem: whether one is
-// required is the caller's rule. Otherwise every problem names its field
+// required is the caller's rule; a regency alone stands for its province
+// when only one province has it. Otherwise every problem names its field
 // ("province" or "regency") with the list's own message, which ends in
 // "maksud Anda: …?" when a near name exists; a regency must lie in the
 // province given.
 func Region(province, regency string) (Place, workflow.Problems) {
 	var ps workflow.Problems
-	if strings.TrimSpace(province) == "" {
-		if strings.TrimSpace(regency) != "" {
-			ps.Add("regency", "kabupaten/kota memerlukan provinsi")
-		}
-		return Place{}, ps
+	if strings.TrimSpace(province) == "" && strings.TrimSpace(regency) == "" {
+		return Place{}, nil
 	}
-	p, r, err := regions.Find(province, regency)
+	var p regions.Province
+	var r regions.Regency
+	var err error
+	if strings.TrimSpace(province) == "" {
+		// A regency alone names its province when the list has it once.
+		if r, err = regions.FindRegencyAnywhere(regency); err == nil {
+			p, _ = regions.ProvinceByCode(r.ProvinceCode)
+		}
+	} else {
+		p, r, err = regions.Find(province, regency)
+	}
 	var re *regions.Error
 	switch {
 	case errors.As(err, &re):

@@ -204,7 +204,7 @@ func TestGroups(t *testing.T) {
 	inside := validGroup(workflow.KKG, "KKG MI Kecamatan Lembang", "Kabupaten Bandung Barat", 15)
 	expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), inside), http.StatusCreated, "verifier inside scope")
 	outside := groupJSON(inside, func(g *workflow.Group) {
-		g.Province, g.Name, g.BankAccountName = "Jawa Timur", "KKG MI Kecamatan Batu", "KKG MI Kecamatan Batu"
+		g.Province, g.Regency, g.Name, g.BankAccountName = "Jawa Timur", "Kota Batu", "KKG MI Kecamatan Batu", "KKG MI Kecamatan Batu"
 	})
 	if e := expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), outside), http.StatusForbidden, "verifier outside scope"); e.Code != "forbidden" {
 		t.Fatalf("code %q", e.Code)
