@@ -57,6 +57,9 @@ var people = map[string]userSpec{
 	"chairA":       {roles: []workflow.Role{workflow.RoleChair}, group: "A"},
 	"treasurerA":   {roles: []workflow.Role{workflow.RoleTreasurer}, group: "A"},
 	"chairB":       {roles: []workflow.Role{workflow.RoleChair}, group: "B"},
+
+	// A scope typed as people type it, matched to Jawa Barat / Kota Bogor.
+	"verifier_bogor": {roles: []workflow.Role{workflow.RoleVerifier}, province: "JAWA barat", regency: " kota  bogor"},
 }
 
 // account is one created user, with its bearer token once logged in.
