@@ -9,11 +9,11 @@
 --
 -- groups: '' is a legacy row whose text named no official region; it keeps
 -- its text, only unscoped staff and admins see it, and `grantflow migrate`
--- lists it. Every new row has its codes (NOT VALID: checked on new rows only).
+-- lists it. Every new row has its codes (groups_region_coded, added by 0142
+-- once the old rows are filled).
 ALTER TABLE groups
     ADD COLUMN province_code text NOT NULL DEFAULT '',
-    ADD COLUMN regency_code  text NOT NULL DEFAULT '',
-    ADD CONSTRAINT groups_region_coded CHECK (province_code <> '' AND regency_code <> '') NOT VALID;
+    ADD COLUMN regency_code  text NOT NULL DEFAULT '';
 CREATE INDEX groups_region_code ON groups (province_code, regency_code);
 
 -- users: '' is no scope (everywhere, or the whole province for the regency).

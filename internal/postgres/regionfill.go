@@ -32,7 +32,7 @@ const legacyScope = "?"
 // users and the monitoring copies against the official list. What matches
 // gets its codes and the official names; what does not keeps its text:
 // a group gets no code (only unscoped staff see it), a staff scope gets
-// legacyScope. MigrationReport lists both after the migration.
+// legacyScope for what did not match. MigrationReport lists both.
 func fillRegionCodes(ctx context.Context, tx *sql.Tx) error {
 	type pair struct{ province, regency string }
 	pairs := func(query string) ([]pair, error) {
@@ -61,24 +61,21 @@ func fillRegionCodes(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, p := range groups {
-		prov, err := regions.FindProvince(p.province)
-		if err != nil {
+		// A group's region matches whole or not at all (groups_region_coded):
+		// a regency the province lacks leaves the row as it was.
+		prov, reg, err := regions.Find(p.province, p.regency)
+		if err != nil || reg.Code == "" {
 			continue // no code: listed by MigrationReport
-		}
-		reg, err := regions.FindRegency(prov.Code, p.regency)
-		regName, regCode := p.regency, ""
-		if err == nil {
-			regName, regCode = reg.Name, reg.Code
 		}
 		if err := exec(`UPDATE groups SET province = $3, regency = $4, province_code = $5, regency_code = $6
 			WHERE province_code = '' AND province = $1 AND regency = $2`,
-			p.province, p.regency, prov.Name, regName, prov.Code, regCode); err != nil {
+			p.province, p.regency, prov.Name, reg.Name, prov.Code, reg.Code); err != nil {
 			return fmt.Errorf("groups %q/%q: %w", p.province, p.regency, err)
 		}
 		// Cohorts are keyed by the names the last scan saw; they get the
 		// codes now (scope filters read them) and the names at the next scan.
 		if err := exec(`UPDATE monitoring_cohorts SET province_code = $3, regency_code = $4 WHERE province = $1 AND regency = $2`,
-			p.province, p.regency, prov.Code, regCode); err != nil {
+			p.province, p.regency, prov.Code, reg.Code); err != nil {
 			return err
 		}
 	}
