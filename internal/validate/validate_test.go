@@ -250,3 +250,34 @@ func TestTagListsMatchWorkflow(t *testing.T) {
 		t.Errorf("positions %v", positions)
 	}
 }
+
+// Region matches names in any case and spacing or codes, names the field
+// that is wrong and suggests the nearest name.
+func TestRegion(t *testing.T) {
+	for _, c := range []struct{ province, regency, pc, rc string }{
+		{"jawa barat ", "kota bogor", "32", "32.71"},
+		{"  JAWA   BARAT", "Kota\tBogor ", "32", "32.71"},
+		{"32", "3271", "32", "32.71"},
+		{"Jawa Barat", "", "32", ""},
+		{"", "Kabupaten Garut", "32", "32.05"}, // a regency alone names its province
+		{"", "", "", ""},
+	} {
+		place, ps := validate.Region(c.province, c.regency)
+		if pc, rc := place.Codes(); ps != nil || pc != c.pc || rc != c.rc {
+			t.Errorf("Region(%q, %q) = %s %s %+v; want %s %s", c.province, c.regency, pc, rc, ps, c.pc, c.rc)
+		}
+	}
+	for _, c := range []struct{ province, regency, field, msg string }{
+		{"Atlantis", "", "province", `provinsi "Atlantis" tidak ada dalam daftar Kemendagri`},
+		{"Jawa Barta", "Kota Bogor", "province", "maksud Anda: Jawa Barat?"},
+		{"Jawa Barat", "Kota Bogr", "regency", "maksud Anda: Kota Bogor?"},
+		{"Jawa Tengah", "Kota Bogor", "regency", "melainkan di provinsi Jawa Barat"},
+		{"Jawa Barat", "Kota Atlantis", "regency", "tidak ada di provinsi Jawa Barat"},
+		{"", "Bogor", "regency", "Kabupaten Bogor (Jawa Barat) atau Kota Bogor (Jawa Barat)"},
+	} {
+		_, ps := validate.Region(c.province, c.regency)
+		if len(ps) != 1 || ps[0].Field != c.field || !strings.Contains(ps[0].Message, c.msg) {
+			t.Errorf("Region(%q, %q) = %+v; want %s with %q", c.province, c.regency, ps, c.field, c.msg)
+		}
+	}
+}
