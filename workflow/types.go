@@ -110,7 +110,7 @@ type ActivityRule struct {
 // Category is a budget category; CapPercent 0 means no cap.
 type Category struct {
 	Code       string `json:"code" validate:"required,max=50,codeword" label:"Kode kategori"`
-	Name       string `json:"name" validate:"required,max=200,nocontrol" label:"Nama kategori"`
+	Name       string `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama kategori"`
 	CapPercent int    `json:"cap_percent" validate:"min=0,max=100" label:"Batas persen kategori"`
 }
 
@@ -125,7 +125,7 @@ type TaxRates struct {
 // Program is one fiscal year or round of the grant programme with its juknis settings.
 type Program struct {
 	ID               int64                 `json:"id"`
-	Name             string                `json:"name" validate:"required,max=200,nocontrol" label:"Nama program"`
+	Name             string                `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama program"`
 	Year             int                   `json:"year" validate:"min=2000,max=2100" label:"Tahun"`
 	ProposalOpensOn  Date                  `json:"proposal_opens_on" validate:"required,day" label:"Tanggal pembukaan proposal"`
 	ProposalClosesOn Date                  `json:"proposal_closes_on" validate:"required,day" label:"Tanggal penutupan proposal"`
@@ -162,10 +162,10 @@ const (
 // Member is one teacher, head or supervisor in a group.
 type Member struct {
 	ID          int64    `json:"id"`
-	Name        string   `json:"name" validate:"required,max=200,nocontrol" label:"Nama anggota"`
+	Name        string   `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama anggota"`
 	SimpatikaID string   `json:"simpatika_id" validate:"omitempty,digits,min=10,max=20" label:"SIMPATIKA ID anggota"`
 	NIP         string   `json:"nip" validate:"omitempty,digits,len=18" label:"NIP anggota"`
-	Madrasah    string   `json:"madrasah" validate:"required,max=200,nocontrol" label:"Madrasah anggota"`
+	Madrasah    string   `json:"madrasah" validate:"notblank,max=200,nocontrol" label:"Madrasah anggota"`
 	Position    Position `json:"position" validate:"required,oneof=ketua sekretaris bendahara anggota" label:"Jabatan anggota"`
 }
 
@@ -173,21 +173,21 @@ type Member struct {
 type Group struct {
 	ID       int64  `json:"id"`
 	Kind     Kind   `json:"kind" validate:"required,oneof=KKG MGMP MGBK KKM POKJAWAS" label:"Jenis kelompok"`
-	Name     string `json:"name" validate:"required,max=200,nocontrol" label:"Nama kelompok"`
+	Name     string `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama kelompok"`
 	Subject  string `json:"subject" validate:"max=200,nocontrol" label:"Mata pelajaran"`
 	Level    string `json:"level" validate:"required,oneof=RA MI MTs MA" label:"Jenjang"`
-	Province string `json:"province" validate:"required,max=100,nocontrol" label:"Provinsi"`
-	Regency  string `json:"regency" validate:"required,max=100,nocontrol" label:"Kabupaten/kota"`
+	Province string `json:"province" validate:"notblank,max=100,nocontrol" label:"Provinsi"`
+	Regency  string `json:"regency" validate:"notblank,max=100,nocontrol" label:"Kabupaten/kota"`
 	// ProvinceCode and RegencyCode are the official codes the service
 	// resolves Province and Regency to (input may give either the names or
 	// the codes); Province and Regency then hold the names as the list
 	// spells them.
 	ProvinceCode      string    `json:"province_code" validate:"max=10,nocontrol" label:"Kode provinsi"`
 	RegencyCode       string    `json:"regency_code" validate:"max=10,nocontrol" label:"Kode kabupaten/kota"`
-	SKNumber          string    `json:"sk_number" validate:"required,max=100,nocontrol" label:"Nomor SK"`
-	BankName          string    `json:"bank_name" validate:"required,max=100,nocontrol" label:"Nama bank"`
+	SKNumber          string    `json:"sk_number" validate:"notblank,max=100,nocontrol" label:"Nomor SK"`
+	BankName          string    `json:"bank_name" validate:"notblank,max=100,nocontrol" label:"Nama bank"`
 	BankAccountNumber string    `json:"bank_account_number" validate:"required,digits,min=6,max=20" label:"Nomor rekening"`
-	BankAccountName   string    `json:"bank_account_name" validate:"required,max=200,nocontrol" label:"Nama pemilik rekening"`
+	BankAccountName   string    `json:"bank_account_name" validate:"notblank,max=200,nocontrol" label:"Nama pemilik rekening"`
 	NPWP              string    `json:"npwp" validate:"omitempty,digits,min=15,max=16" label:"NPWP"`
 	Remote            bool      `json:"remote"`
 	Members           []Member  `json:"members" validate:"max=1000,dive" label:"Anggota"`

@@ -73,6 +73,7 @@ func instance() (*validator.Validate, ut.Translator) {
 		custom("day", saneDay, "{0} harus tanggal antara "+firstDay+" dan "+lastDay)
 		custom("digits", digits, "{0} hanya boleh berisi angka")
 		custom("codeword", codeword, "{0} hanya boleh huruf kecil a-z dan garis bawah")
+		custom("notblank", notBlank, "{0} wajib diisi")
 	})
 	return valid, trans
 }
@@ -112,6 +113,9 @@ func saneDay(fl validator.FieldLevel) bool {
 	s := fl.Field().String()
 	return s == "" || s >= firstDay && s <= lastDay
 }
+
+// notBlank is required for text a person types: spaces alone are no name.
+func notBlank(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" }
 
 // codeword accepts the codes people never see but type once, such as a
 // budget category's ("atk_bahan"): lower-case ASCII letters and underscores.

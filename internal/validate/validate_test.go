@@ -132,6 +132,7 @@ func TestGroupAndProgramFieldRules(t *testing.T) {
 		{"kind required", g(func(x *workflow.Group) { x.Kind = "" }), "kind", "Jenis kelompok wajib diisi"},
 		{"kind list", g(func(x *workflow.Group) { x.Kind = "kkg" }), "kind", "Jenis kelompok harus berupa salah satu dari [KKG MGMP MGBK KKM POKJAWAS]"},
 		{"name required", g(func(x *workflow.Group) { x.Name = "" }), "name", "Nama kelompok wajib diisi"},
+		{"name not blank", g(func(x *workflow.Group) { x.Name = "  \t" }), "name", "Nama kelompok wajib diisi"},
 		{"name length", g(func(x *workflow.Group) { x.Name = long }), "name", "panjang maksimal Nama kelompok adalah 200 karakter"},
 		{"name control", g(func(x *workflow.Group) { x.Name = "KKG\x07" }), "name", "Nama kelompok mengandung karakter kontrol"},
 		{"subject length", g(func(x *workflow.Group) { x.Subject = long }), "subject", "panjang maksimal Mata pelajaran adalah 200 karakter"},
@@ -165,6 +166,7 @@ func TestGroupAndProgramFieldRules(t *testing.T) {
 		{"member position list", g(func(x *workflow.Group) { x.Members[6].Position = "Anggota" }), "members[6].position", "Jabatan anggota harus berupa salah satu dari [ketua sekretaris bendahara anggota]"},
 
 		{"programme name required", p(func(x *workflow.Program) { x.Name = "" }), "name", "Nama program wajib diisi"},
+		{"programme name not blank", p(func(x *workflow.Program) { x.Name = " " }), "name", "Nama program wajib diisi"},
 		{"programme name control", p(func(x *workflow.Program) { x.Name = "P\x00" }), "name", "Nama program mengandung karakter kontrol"},
 		{"year low", p(func(x *workflow.Program) { x.Year = 1999 }), "year", "Tahun harus 2.000 atau lebih besar"},
 		{"year high", p(func(x *workflow.Program) { x.Year = 2101 }), "year", "Tahun harus 2.100 atau kurang"},

@@ -73,6 +73,7 @@ func (s *Server) programPost(c *fiber.Ctx) error {
 		}
 		p.Year = y
 	}
+	p.ApplyDefaults() // the settings the form leaves out, before their tags are checked
 	err = fm.check(p, "program tidak valid")
 	if err == nil {
 		var out workflow.Program
