@@ -131,11 +131,13 @@ type Repeat struct {
 // of the same kind, more than half of g's members by NIP or SIMPATIKA id.
 // ok is false when g repeats none. Call it under LockGroupRegistry.
 func (tx *Tx) RepeatedGroup(ctx context.Context, g workflow.Group) (r Repeat, ok bool, err error) {
+	// duplicate_of IS NULL lets the unique indexes of 0142 answer: a
+	// legacy duplicate repeats a group this finds anyway.
 	const byKey = `SELECT ` + groupColumns + `, 'sk_number', 0 FROM groups
-			WHERE upper(regexp_replace(sk_number, '\s', '', 'g')) = upper(regexp_replace($1, '\s', '', 'g'))
+			WHERE duplicate_of IS NULL AND upper(regexp_replace(sk_number, '\s', '', 'g')) = upper(regexp_replace($1, '\s', '', 'g'))
 		UNION ALL
 		SELECT ` + groupColumns + `, 'bank_account_number', 0 FROM groups
-			WHERE regexp_replace(bank_account_number, '\D', '', 'g') = regexp_replace($2, '\D', '', 'g')
+			WHERE duplicate_of IS NULL AND regexp_replace(bank_account_number, '\D', '', 'g') = regexp_replace($2, '\D', '', 'g')
 		ORDER BY 1 LIMIT 1`
 	row := tx.x.QueryRowxContext(ctx, byKey, g.SKNumber, g.BankAccountNumber)
 	switch err := scanRepeat(row, &r); {
@@ -149,13 +151,15 @@ func (tx *Tx) RepeatedGroup(ctx context.Context, g workflow.Group) (r Repeat, ok
 	for i, m := range g.Members {
 		nips[i], simpatika[i] = m.NIP, m.SimpatikaID
 	}
-	// A member counts once however many of their ids match.
+	// A member counts once however many of their ids match. The m.… <> ''
+	// conditions let the partial indexes of 0142 serve the joins (without
+	// them a registration scans every member: 64 ms at 150 000, not 2 ms).
 	const byMembers = `WITH mine AS (
 			SELECT x.nip, x.sim, x.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x (nip, sim, i)),
 		hits AS (
-			SELECT m.group_id, x.i FROM mine x JOIN members m ON x.nip <> '' AND m.nip = x.nip
+			SELECT m.group_id, x.i FROM mine x JOIN members m ON m.nip <> '' AND m.nip = x.nip
 			UNION
-			SELECT m.group_id, x.i FROM mine x JOIN members m ON x.sim <> '' AND m.simpatika_id = x.sim),
+			SELECT m.group_id, x.i FROM mine x JOIN members m ON m.simpatika_id <> '' AND m.simpatika_id = x.sim),
 		best AS (
 			SELECT h.group_id, count(*) AS shared FROM hits h JOIN groups o ON o.id = h.group_id AND o.kind = $3
 			GROUP BY h.group_id HAVING 2 * count(*) > $4 ORDER BY 2 DESC, 1 LIMIT 1)
