@@ -128,6 +128,9 @@ func FindRegency(provinceCode, s string) (Regency, error) {
 			return Regency{}, fail
 		}
 		if r.ProvinceCode != p.Code {
+			// Named as a person knows it: a code chosen from a list
+			// means nothing to whoever reads the message.
+			fail.Input = r.Name
 			fail.Province = official.provinces[official.province[r.ProvinceCode]].Name
 			return Regency{}, fail
 		}

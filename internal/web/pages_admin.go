@@ -257,7 +257,11 @@ func (s *Server) userPost(c *fiber.Ctx) error {
 // that a form shown again keeps the choice; a region the list lacks stays
 // as sent, with its error beside the select.
 func selectRegion(fields map[string]string) {
-	if place, ps := validate.Region(fields["province"], fields["regency"]); len(ps) == 0 {
+	place, ps := validate.Region(fields["province"], fields["regency"])
+	if p, err := regions.FindProvince(fields["province"]); err == nil {
+		fields["province"] = p.Code
+	}
+	if len(ps) == 0 {
 		fields["province"], fields["regency"] = place.Codes()
 	}
 }

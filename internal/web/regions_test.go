@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -185,4 +186,34 @@ func TestGroupRegionsByCode(t *testing.T) {
 	expect(t, h.do("GET", "/api/v1/grants?province=Atlantis", admin, nil), http.StatusUnprocessableEntity, "grants in Atlantis")
 	expect(t, h.do("GET", "/api/v1/monitoring?province=32&regency=kota%20bogor", h.token("verifier"), nil), http.StatusOK, "monitoring by region")
 	expect(t, h.do("GET", "/api/v1/monitoring?province=Jawa%20Tengah&regency=Kota%20Bogor", h.token("verifier"), nil), http.StatusUnprocessableEntity, "monitoring, regency outside province")
+}
+
+// The admin pages offer regions by code from the official list and show a
+// region the list lacks, or a group registered already, beside its field.
+func TestPageAdminRegionsAndRepeats(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.client(t)
+	p.login("admin")
+	want(t, p.get("/admin/kelompok"), 200, `<option value="32">Jawa Barat</option>`, `<optgroup label="Jawa Barat">`,
+		`<option value="32.71">Kota Bogor</option>`, `<option>MTs</option>`)
+	want(t, p.get("/admin/pengguna"), 200, `<option value="35">Jawa Timur</option>`, `<option value="35.79">Kota Batu</option>`)
+
+	g := validGroup(workflow.KKG, "KKG MI Kecamatan Tanah Sareal", "", 15)
+	var members strings.Builder
+	for _, m := range g.Members {
+		fmt.Fprintf(&members, "%s; %s; %s; %s\n", m.Name, m.NIP, m.Madrasah, m.Position)
+	}
+	form := url.Values{"kind": {"KKG"}, "name": {g.Name}, "level": {"MI"}, "province": {"Jawa Tengah"}, "regency": {"32.71"},
+		"sk_number": {h.groupA.SKNumber}, "bank_name": {g.BankName}, "bank_account_number": {g.BankAccountNumber},
+		"bank_account_name": {g.BankAccountName}, "members": {members.String()}}
+	want(t, p.post("/admin/kelompok", form), http.StatusUnprocessableEntity, `aria-describedby="regency-galat"`,
+		`<p class="galat" id="regency-galat">Kabupaten/kota &#34;Kota Bogor&#34; tidak berada di provinsi Jawa Tengah, melainkan di provinsi Jawa Barat</p>`,
+		`<option value="33" selected>Jawa Tengah</option>`)
+	form.Set("province", "32")
+	want(t, p.post("/admin/kelompok", form), http.StatusConflict, `id="sk-number-galat"`, "Sudah terdaftar pada kelompok &#34;"+h.groupA.Name,
+		`<option value="32" selected>Jawa Barat</option>`, `<option value="32.71" selected>Kota Bogor</option>`)
+	form.Set("sk_number", "B-9/Kk.10.71/PP.00/2026")
+	want(t, p.post("/admin/kelompok", form), http.StatusSeeOther)
+	want(t, p.get("/admin/kelompok"), 200, "Kota Bogor, Jawa Barat")
 }
