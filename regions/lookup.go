@@ -128,6 +128,9 @@ func FindRegency(provinceCode, s string) (Regency, error) {
 			return Regency{}, fail
 		}
 		if r.ProvinceCode != p.Code {
+			// Named as a person knows it: a code chosen from a list
+			// means nothing to whoever reads the message.
+			fail.Input = r.Name
 			fail.Province = official.provinces[official.province[r.ProvinceCode]].Name
 			return Regency{}, fail
 		}
@@ -317,4 +320,39 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// FindRegencyAnywhere returns the regency or city named by s in whichever
+// province holds it, for a filter that names a regency alone: its code, or
+// a name that exactly one regency of the whole list has. A name several
+// share once the prefix is left out ("Bogor": Kabupaten Bogor and Kota
+// Bogor) is an *Error suggesting each with its province.
+func FindRegencyAnywhere(s string) (Regency, error) {
+	fail := &Error{Field: "regency", Input: s}
+	if strings.TrimSpace(s) == "" {
+		return Regency{}, fail
+	}
+	if isCode(s) {
+		if r, ok := RegencyByCode(s); ok {
+			return r, nil
+		}
+		return Regency{}, fail
+	}
+	in := normalize(s)
+	if utf8.RuneCountInString(in) > maxName {
+		return Regency{}, fail
+	}
+	kind, core := splitPrefix(in)
+	var found []Regency
+	for _, p := range official.provinces {
+		found = append(found, matching(p.Regencies, kind, core)...)
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	for _, r := range found {
+		p := official.provinces[official.province[r.ProvinceCode]]
+		fail.Suggestions = append(fail.Suggestions, r.Name+" ("+p.Name+")")
+	}
+	return Regency{}, fail
 }

@@ -232,6 +232,25 @@ func TestFind(t *testing.T) {
 	}
 }
 
+// A regency named alone finds its province when the list has it once.
+func TestFindRegencyAnywhere(t *testing.T) {
+	for in, want := range map[string]string{"kab. garut": "32.05", "KOTA  BOGOR": "32.71", "3271": "32.71", "32.71": "32.71", "Kota Batu": "35.79"} {
+		if r, err := FindRegencyAnywhere(in); err != nil || r.Code != want {
+			t.Errorf("FindRegencyAnywhere(%q) = %+v, %v; want %s", in, r, err, want)
+		}
+	}
+	var e *Error
+	_, err := FindRegencyAnywhere("Bogor")
+	if !errors.As(err, &e) || e.Field != "regency" || !slices.Equal(e.Suggestions, []string{"Kabupaten Bogor (Jawa Barat)", "Kota Bogor (Jawa Barat)"}) {
+		t.Fatalf("ambiguous: %v", err)
+	}
+	for _, in := range []string{"", "Kota Atlantis", "99.99", strings.Repeat("x", 200)} {
+		if _, err := FindRegencyAnywhere(in); !errors.As(err, &e) || e.Field != "regency" {
+			t.Errorf("FindRegencyAnywhere(%q): %v", in, err)
+		}
+	}
+}
+
 func TestDistance(t *testing.T) {
 	for _, c := range []struct {
 		a, b string

@@ -65,73 +65,45 @@ func stripNumber(s string) string {
 	}, s)
 }
 
-// Validate checks a group against SPEC §2 (call Normalize first). It returns
-// nil, or an EUnprocessable *Error listing every problem at once, with JSON
-// field names such as bank_account_number or members[3].nip.
+// Validate checks the rules of SPEC §2 that join several fields of a group
+// (call Normalize first): the subject of an MGMP, the levels of a KKG and
+// an MGMP, an account in the group's name, the number of members by kind
+// and remote flag, every member identified once by NIP or SIMPATIKA id,
+// one ketua and one bendahara. The rules of each field alone (required,
+// lengths, formats, lists) are the validate tags on Group and Member, run
+// by internal/validate at the boundary. It returns nil, or an
+// EUnprocessable *Error listing every problem at once, with JSON field
+// names such as bank_account_name or members[3].nip.
 func (g Group) Validate() error {
 	var ps Problems
 
-	if !g.Kind.Valid() {
-		ps.Add("kind", "harus salah satu dari KKG, MGMP, MGBK, KKM, POKJAWAS")
-	}
-	requireText(&ps, "name", g.Name, 200)
-
 	// Only an MGMP is defined by its subject; for the other kinds a subject
 	// is allowed (e.g. a KKG for Bahasa Arab) but not required.
-	if g.Kind == MGMP {
-		requireText(&ps, "subject", g.Subject, 200)
-	} else {
-		maxText(&ps, "subject", g.Subject, 200)
+	if g.Kind == MGMP && strings.TrimSpace(g.Subject) == "" {
+		ps.Add("subject", "mata pelajaran wajib diisi untuk MGMP")
 	}
 
-	// Level is required for every kind. KKG gathers RA/MI teachers and MGMP
-	// subject teachers of MTs/MA (SPEC §2); MGBK, KKM and POKJAWAS exist at
-	// every level, so any of the four is accepted for them.
+	// KKG gathers RA/MI teachers and MGMP subject teachers of MTs/MA
+	// (SPEC §2); MGBK, KKM and POKJAWAS exist at every level.
 	switch {
-	case g.Level == "":
-		ps.Add("level", "wajib diisi")
 	case !isLevel(g.Level):
-		ps.Add("level", "harus salah satu dari RA, MI, MTs, MA")
+		// the tag names it
 	case g.Kind == KKG && g.Level != "RA" && g.Level != "MI":
 		ps.Add("level", "KKG hanya untuk jenjang RA atau MI")
 	case g.Kind == MGMP && g.Level != "MTs" && g.Level != "MA":
 		ps.Add("level", "MGMP hanya untuk jenjang MTs atau MA")
 	}
 
-	requireText(&ps, "province", g.Province, 100)
-	requireText(&ps, "regency", g.Regency, 100)
-	requireText(&ps, "sk_number", g.SKNumber, 100)
-	requireText(&ps, "bank_name", g.BankName, 100)
-
-	// Indonesian bank account numbers run from 6 (small regional banks) to
-	// 20 digits (virtual accounts); nothing else is a number a bank accepts.
-	switch {
-	case g.BankAccountNumber == "":
-		ps.Add("bank_account_number", "wajib diisi")
-	case !isDigits(g.BankAccountNumber, 6, 20):
-		ps.Add("bank_account_number", "harus 6 sampai 20 angka")
-	}
-
 	// Juknis: the grant goes to an account opened in the group's name, never
 	// to a person's. We accept the holder name when it mentions the kind
 	// ("KKG MI Kec. Cibinong") or the group's full name, case-insensitively;
 	// a person's name contains neither.
-	switch {
-	case g.BankAccountName == "":
-		ps.Add("bank_account_name", "wajib diisi")
-	case !accountInGroupName(g):
+	if g.BankAccountName != "" && !accountInGroupName(g) {
 		hint := "nama kelompok"
 		if g.Kind.Valid() {
 			hint = `"` + string(g.Kind) + `" atau nama kelompok`
 		}
 		ps.Add("bank_account_name", "rekening harus atas nama kelompok (memuat %s), bukan atas nama perorangan", hint)
-	default:
-		maxText(&ps, "bank_account_name", g.BankAccountName, 200)
-	}
-
-	// NPWP: 15 digits (old format) or 16 (NIK-based format since 2024).
-	if g.NPWP != "" && !isDigits(g.NPWP, 15, 16) {
-		ps.Add("npwp", "harus 15 atau 16 angka")
 	}
 
 	lo, hi := MembershipLimits(g.Kind, g.Remote)
@@ -147,20 +119,12 @@ func (g Group) Validate() error {
 	simpatikas := map[string]int{}
 	ketua, bendahara := 0, 0
 	for i, m := range g.Members {
-		requireText(&ps, fieldIndex("members", i, "name"), m.Name, 200)
-		requireText(&ps, fieldIndex("members", i, "madrasah"), m.Madrasah, 200)
 		switch m.Position {
 		case PosKetua:
 			ketua++
 		case PosBendahara:
 			bendahara++
-		case PosSekretaris, PosAnggota:
-		case "":
-			ps.Add(fieldIndex("members", i, "position"), "wajib diisi")
-		default:
-			ps.Add(fieldIndex("members", i, "position"), "harus salah satu dari ketua, sekretaris, bendahara, anggota")
 		}
-
 		// A member is identified by the ministry's SIMPATIKA id (teachers) or
 		// by the civil-servant NIP (heads and supervisors often have only
 		// that); one of them is enough, and neither may appear twice.
@@ -168,18 +132,14 @@ func (g Group) Validate() error {
 			ps.Add(fieldIndex("members", i, "simpatika_id"), "isi SIMPATIKA ID atau NIP")
 		}
 		if m.NIP != "" {
-			if !isDigits(m.NIP, 18, 18) {
-				ps.Add(fieldIndex("members", i, "nip"), "NIP harus 18 angka")
-			} else if j, dup := nips[m.NIP]; dup {
+			if j, dup := nips[m.NIP]; dup {
 				ps.Add(fieldIndex("members", i, "nip"), "NIP sudah dipakai anggota nomor %d", j+1)
 			} else {
 				nips[m.NIP] = i
 			}
 		}
 		if m.SimpatikaID != "" {
-			if !isDigits(m.SimpatikaID, 10, 20) {
-				ps.Add(fieldIndex("members", i, "simpatika_id"), "SIMPATIKA ID harus 10 sampai 20 angka")
-			} else if j, dup := simpatikas[m.SimpatikaID]; dup {
+			if j, dup := simpatikas[m.SimpatikaID]; dup {
 				ps.Add(fieldIndex("members", i, "simpatika_id"), "SIMPATIKA ID sudah dipakai anggota nomor %d", j+1)
 			} else {
 				simpatikas[m.SimpatikaID] = i
@@ -214,18 +174,4 @@ func isLevel(s string) bool {
 		}
 	}
 	return false
-}
-
-// isDigits reports whether s is made of ASCII digits only and has between
-// min and max of them.
-func isDigits(s string, min, max int) bool {
-	if len(s) < min || len(s) > max {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -102,20 +102,21 @@ func fillKinds[V any](m map[Kind]V, def map[Kind]V) map[Kind]V {
 	return out
 }
 
-// Validate checks the programme as it would be stored (call ApplyDefaults
-// first when settings may be omitted). It returns nil, or an EUnprocessable
-// *Error listing every problem at once with the JSON field it belongs to
-// (name, proposal_closes_on, ceilings.KKG, tranche_percents[1], …).
+// Validate checks the rules of a programme that join several fields (call
+// ApplyDefaults first when settings may be omitted): the four dates in
+// order, a ceiling and an activity rule for every kind, In and On sessions
+// a proposal can hold, tranches adding up to 100, category codes used once
+// and dormancy after the at-risk threshold. The rules of each field alone
+// (required, ranges, formats, known kinds) are the validate tags on
+// Program, run by internal/validate at the boundary. It returns nil, or an
+// EUnprocessable *Error listing every problem at once with the JSON field
+// it belongs to (proposal_closes_on, ceilings.KKG, …).
 func (p Program) Validate() error {
 	var ps Problems
-	requireText(&ps, "name", p.Name, 200)
-	if p.Year < 2000 || p.Year > 2100 {
-		ps.Add("year", "harus antara 2000 dan 2100")
-	}
 
-	// The four dates must be set and follow each other; each later date is
-	// compared with the closest earlier date that is set, so one missing date
-	// does not hide an ordering problem between the others.
+	// Each later date is compared with the closest earlier date that is
+	// set, so one missing date does not hide an ordering problem between
+	// the others.
 	dates := []struct {
 		field, label string
 		d            Date
@@ -128,7 +129,6 @@ func (p Program) Validate() error {
 	last := -1
 	for i, x := range dates {
 		if x.d.IsZero() {
-			ps.Add(x.field, "wajib diisi")
 			continue
 		}
 		if last >= 0 && x.d.Before(dates[last].d) {
@@ -137,108 +137,49 @@ func (p Program) Validate() error {
 		last = i
 	}
 
-	checkAmount(&ps, "budget_total", p.BudgetTotal)
-
 	for _, k := range Kinds {
-		f := "ceilings." + string(k)
-		v, ok := p.Ceilings[k]
-		if !ok {
-			ps.Add(f, "wajib diisi")
-			continue
+		if _, ok := p.Ceilings[k]; !ok {
+			ps.Add("ceilings."+string(k), "wajib diisi")
 		}
-		checkAmount(&ps, f, v)
-	}
-	for _, k := range unknownKinds(p.Ceilings) {
-		ps.Add("ceilings."+string(k), "jenis kelompok tidak dikenal")
-	}
-
-	for _, k := range Kinds {
-		f := "activity_rules." + string(k)
 		r, ok := p.ActivityRules[k]
 		if !ok {
-			ps.Add(f, "wajib diisi")
+			ps.Add("activity_rules."+string(k), "wajib diisi")
 			continue
-		}
-		if r.In < 1 {
-			ps.Add(f+".in", "paling sedikit 1")
-		}
-		if r.On < 0 {
-			ps.Add(f+".on", "tidak boleh negatif")
 		}
 		// A pattern no proposal can hold (see MaxActivities) would block
 		// every submission of that kind.
-		if r.In > MaxActivities || r.On > MaxActivities || r.In+r.On > MaxActivities {
-			ps.Add(f, "jumlah sesi In dan On paling banyak %d", MaxActivities)
+		if r.In+r.On > MaxActivities {
+			ps.Add("activity_rules."+string(k), "jumlah sesi In dan On paling banyak %d", MaxActivities)
 		}
 	}
-	for _, k := range unknownKinds(p.ActivityRules) {
-		ps.Add("activity_rules."+string(k), "jenis kelompok tidak dikenal")
-	}
 
-	switch n := len(p.TranchePercents); {
-	case n == 0:
-		ps.Add("tranche_percents", "wajib diisi")
-	case n > MaxTranches:
-		ps.Add("tranche_percents", "paling banyak %d termin", MaxTranches)
-	default:
-		sum, each := 0, true
-		for i, v := range p.TranchePercents {
+	if len(p.TranchePercents) <= MaxTranches {
+		sum := 0
+		for _, v := range p.TranchePercents {
 			if v <= 0 || v > 100 {
-				ps.Add(fieldIndex("tranche_percents", i, ""), "harus lebih besar dari 0 dan paling besar 100")
-				each = false
-				continue
+				sum = -1 // the tag names that tranche
+				break
 			}
 			sum += v
 		}
-		if each && sum != 100 {
+		if sum > 0 && sum != 100 {
 			ps.Add("tranche_percents", "jumlah persentase harus tepat 100 (sekarang %d)", sum)
 		}
 	}
 
-	if len(p.Categories) == 0 {
-		ps.Add("categories", "wajib diisi")
-	}
 	seen := map[string]int{}
 	for i, c := range p.Categories {
-		switch {
-		case c.Code == "":
-			ps.Add(fieldIndex("categories", i, "code"), "wajib diisi")
-		case !isCategoryCode(c.Code):
-			ps.Add(fieldIndex("categories", i, "code"), "hanya huruf kecil a-z dan garis bawah, paling banyak 50 karakter")
-		default:
-			if j, dup := seen[c.Code]; dup {
-				ps.Add(fieldIndex("categories", i, "code"), "kode %q sudah dipakai kategori nomor %d", c.Code, j+1)
-			} else {
-				seen[c.Code] = i
-			}
+		if c.Code == "" {
+			continue
 		}
-		requireText(&ps, fieldIndex("categories", i, "name"), c.Name, 200)
-		if c.CapPercent < 0 || c.CapPercent > 100 {
-			ps.Add(fieldIndex("categories", i, "cap_percent"), "harus antara 0 dan 100")
+		if j, dup := seen[c.Code]; dup {
+			ps.Add(fieldIndex("categories", i, "code"), "kode %q sudah dipakai kategori nomor %d", c.Code, j+1)
+		} else {
+			seen[c.Code] = i
 		}
 	}
 
-	for _, t := range []struct {
-		field string
-		bps   int
-	}{
-		{"tax_rates.ppn_bps", p.TaxRates.PPN},
-		{"tax_rates.pph21_bps", p.TaxRates.PPh21},
-		{"tax_rates.pph22_bps", p.TaxRates.PPh22},
-		{"tax_rates.pph23_bps", p.TaxRates.PPh23},
-	} {
-		if t.bps < 0 || t.bps > 10000 {
-			ps.Add(t.field, "harus antara 0 dan 10000 basis poin")
-		}
-	}
-
-	if p.AtRiskAfterDays <= 0 {
-		ps.Add("at_risk_after_days", "harus lebih besar dari 0")
-	}
-	switch {
-	case p.DormantAfterDays > 3650:
-		ps.Add("dormant_after_days", "paling banyak 3650")
-	case p.DormantAfterDays <= p.AtRiskAfterDays:
+	if p.AtRiskAfterDays > 0 && p.DormantAfterDays <= p.AtRiskAfterDays {
 		ps.Add("dormant_after_days", "harus lebih besar dari at_risk_after_days (%d)", p.AtRiskAfterDays)
 	}
 
@@ -282,29 +223,6 @@ func (p Program) Category(code string) (Category, bool) {
 	return Category{}, false
 }
 
-func unknownKinds[V any](m map[Kind]V) []Kind {
-	var out []Kind
-	for k := range m {
-		if !k.Valid() {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out) // map order is random; details must not be
-	return out
-}
-
-func isCategoryCode(s string) bool {
-	if s == "" || len(s) > 50 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if (c < 'a' || c > 'z') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
 // requireText records "wajib diisi" for a blank s and a length problem for an
 // s longer than max characters (runes, after trimming).
 func requireText(ps *Problems, field, s string, max int) {
@@ -320,14 +238,5 @@ func requireText(ps *Problems, field, s string, max int) {
 func maxText(ps *Problems, field, s string, max int) {
 	if utf8.RuneCountInString(s) > max {
 		ps.Add(field, "paling banyak %d karakter", max)
-	}
-}
-
-func checkAmount(ps *Problems, field string, v int64) {
-	switch {
-	case v <= 0:
-		ps.Add(field, "harus lebih besar dari 0")
-	case v > MaxAmount:
-		ps.Add(field, "paling besar %s", formatRp(MaxAmount))
 	}
 }

@@ -61,79 +61,46 @@ func TestApplyDefaults(t *testing.T) {
 	}
 }
 
+// Validate keeps the rules across fields; each field's own rules are tags,
+// tested in internal/validate.
 func TestProgramValidate(t *testing.T) {
 	if err := testProgram().Validate(); err != nil {
 		t.Fatalf("valid programme: %v", err)
 	}
 
-	p := Program{
-		Name:             "  ",
-		Year:             1999,
-		ProposalOpensOn:  MustDate("2026-03-01"),
-		ProposalClosesOn: MustDate("2026-02-01"),
-		ReportDueOn:      MustDate("2026-01-15"),
-		BudgetTotal:      0,
-		Ceilings:         map[Kind]int64{KKG: 0, MGMP: -1, MGBK: MaxAmount + 1, KKM: 1, "RT": 5},
-		ActivityRules:    map[Kind]ActivityRule{KKG: {In: 0, On: -1}, MGMP: {3, 2}, MGBK: {3, 2}, KKM: {90, 20}, "XX": {1, 1}},
-		TranchePercents:  []int{60, 30},
-		Categories: []Category{
-			{Code: "konsumsi", Name: "Konsumsi"},
-			{Code: "Konsumsi", Name: "Konsumsi 2"},
-			{Code: "konsumsi", Name: ""},
-			{Code: "", Name: "Tanpa kode", CapPercent: 101},
-		},
-		TaxRates:         TaxRates{PPN: -1, PPh21: 10001},
-		AtRiskAfterDays:  0,
-		DormantAfterDays: 4000,
-	}
+	p := testProgram()
+	p.ProposalOpensOn, p.ProposalClosesOn, p.ActivityEndsOn, p.ReportDueOn = MustDate("2026-03-01"), MustDate("2026-02-01"), Date{}, MustDate("2026-01-15")
+	p.Ceilings = map[Kind]int64{KKG: 1, MGMP: 1, MGBK: 1, KKM: 1}
+	p.ActivityRules = map[Kind]ActivityRule{KKG: {3, 2}, MGMP: {3, 2}, MGBK: {3, 2}, KKM: {90, 20}}
+	p.TranchePercents = []int{60, 30}
+	p.Categories = append(p.Categories, Category{Code: "konsumsi", Name: "Konsumsi 2"})
+	p.AtRiskAfterDays, p.DormantAfterDays = 60, 45
 	wantDetails(t, p.Validate(),
-		"name: wajib diisi",
-		"year: antara 2000 dan 2100",
 		"proposal_closes_on: tidak boleh sebelum tanggal pembukaan proposal (2026-03-01)",
-		"activity_ends_on: wajib diisi",
 		"report_due_on: tidak boleh sebelum tanggal penutupan proposal (2026-02-01)",
-		"budget_total: harus lebih besar dari 0",
-		"ceilings.KKG: harus lebih besar dari 0",
-		"ceilings.MGMP: harus lebih besar dari 0",
-		"ceilings.MGBK: paling besar Rp 1.000.000.000.000.000",
 		"ceilings.POKJAWAS: wajib diisi",
-		"ceilings.RT: jenis kelompok tidak dikenal",
-		"activity_rules.KKG.in: paling sedikit 1",
-		"activity_rules.KKG.on: tidak boleh negatif",
 		"activity_rules.KKM: paling banyak 100",
 		"activity_rules.POKJAWAS: wajib diisi",
-		"activity_rules.XX: jenis kelompok tidak dikenal",
 		"tranche_percents: harus tepat 100 (sekarang 90)",
-		"categories[1].code: hanya huruf kecil",
-		"categories[2].code: sudah dipakai kategori nomor 1",
-		"categories[2].name: wajib diisi",
-		"categories[3].code: wajib diisi",
-		"categories[3].cap_percent: antara 0 dan 100",
-		"tax_rates.ppn_bps: antara 0 dan 10000",
-		"tax_rates.pph21_bps: antara 0 dan 10000",
-		"at_risk_after_days: harus lebih besar dari 0",
-		"dormant_after_days: paling banyak 3650",
+		"categories[7].code: sudah dipakai kategori nomor 1",
+		"dormant_after_days: lebih besar dari at_risk_after_days (60)",
 	)
 
 	cases := []struct {
 		edit func(*Program)
 		want []string
 	}{
-		{func(p *Program) { p.TranchePercents = []int{} }, []string{"tranche_percents: wajib diisi"}},
-		{func(p *Program) { p.TranchePercents = []int{20, 20, 20, 20, 20} }, []string{"tranche_percents: paling banyak 4 termin"}},
-		{func(p *Program) { p.TranchePercents = []int{100, 0} }, []string{"tranche_percents[1]: harus lebih besar dari 0"}},
-		// Wrapping sums must not pass as 100.
-		{func(p *Program) { p.TranchePercents = []int{math.MaxInt, math.MinInt + 101} }, []string{"tranche_percents[0]: paling besar 100", "tranche_percents[1]: harus lebih besar dari 0"}},
+		// A tranche out of range is the tag's to name: no sum then, and
+		// wrapping sums must not pass as 100.
+		{func(p *Program) { p.TranchePercents = []int{100, 0} }, nil},
+		{func(p *Program) { p.TranchePercents = []int{math.MaxInt, math.MinInt + 101} }, nil},
 		{func(p *Program) { p.TranchePercents = []int{25, 25, 25, 25} }, nil},
-		{func(p *Program) { p.Categories = nil }, []string{"categories: wajib diisi"}},
-		{func(p *Program) { p.Categories[0].Name = string(make([]byte, 201)) + "x" }, []string{"categories[0].name: paling banyak 200 karakter"}},
+		{func(p *Program) { p.TranchePercents = []int{20, 20, 20, 20, 19} }, nil}, // too many: the tag's
 		{func(p *Program) { p.AtRiskAfterDays, p.DormantAfterDays = 90, 90 }, []string{"dormant_after_days: lebih besar dari at_risk_after_days (90)"}},
 		{func(p *Program) { p.AtRiskAfterDays, p.DormantAfterDays = 1, 3650 }, nil},
-		{func(p *Program) { p.Year, p.Name = 2100, "Program 2100" }, nil},
 		{func(p *Program) { p.ReportDueOn = p.ActivityEndsOn; p.ProposalClosesOn = p.ProposalOpensOn }, nil},
 		{func(p *Program) { p.ProposalClosesOn = Date{}; p.ActivityEndsOn = MustDate("2025-12-01") }, []string{
-			"proposal_closes_on: wajib diisi", "activity_ends_on: tidak boleh sebelum tanggal pembukaan proposal"}},
-		{func(p *Program) { p.BudgetTotal = MaxAmount + 1 }, []string{"budget_total: paling besar"}},
+			"activity_ends_on: tidak boleh sebelum tanggal pembukaan proposal"}},
 		{func(p *Program) { p.Ceilings = nil; p.ActivityRules = nil }, []string{
 			"ceilings.KKG: wajib diisi", "ceilings.MGMP: wajib diisi", "ceilings.MGBK: wajib diisi", "ceilings.KKM: wajib diisi", "ceilings.POKJAWAS: wajib diisi",
 			"activity_rules.KKG: wajib diisi", "activity_rules.MGMP: wajib diisi", "activity_rules.MGBK: wajib diisi", "activity_rules.KKM: wajib diisi", "activity_rules.POKJAWAS: wajib diisi"}},

@@ -33,8 +33,12 @@ type Actor struct {
 	Name     string `json:"name"`
 	Roles    []Role `json:"roles"`
 	GroupID  int64  `json:"group_id,omitempty"` // chair and treasurer: their one group
-	Province string `json:"province,omitempty"` // staff scope; "" = everywhere
+	Province string `json:"province,omitempty"` // staff scope's official name; "" = everywhere
 	Regency  string `json:"regency,omitempty"`  // staff scope within Province; "" = whole province
+	// ProvinceCode and RegencyCode are the scope's official codes ("32",
+	// "32.71"): what Sees compares, so that spelling never decides access.
+	ProvinceCode string `json:"province_code,omitempty"`
+	RegencyCode  string `json:"regency_code,omitempty"`
 }
 
 // Has reports whether a holds role r.
@@ -57,9 +61,11 @@ func (a Actor) IsStaff() bool {
 	return false
 }
 
-// Sees reports whether a may read records of a group in the given region and
-// with the given id: admins see all, group roles their own group, staff their scope.
-func (a Actor) Sees(groupID int64, province, regency string) bool {
+// Sees reports whether a may read records of a group with the given id in
+// the region of the given official codes: admins see all, group roles their
+// own group, staff their scope. A group without codes (a legacy row whose
+// region matched no official name) is seen by unscoped staff only.
+func (a Actor) Sees(groupID int64, provinceCode, regencyCode string) bool {
 	if a.Has(RoleAdmin) {
 		return true
 	}
@@ -71,10 +77,10 @@ func (a Actor) Sees(groupID int64, province, regency string) bool {
 	if !a.IsStaff() {
 		return false
 	}
-	if a.Province != "" && a.Province != province {
+	if a.ProvinceCode != "" && a.ProvinceCode != provinceCode {
 		return false
 	}
-	if a.Regency != "" && a.Regency != regency {
+	if a.RegencyCode != "" && a.RegencyCode != regencyCode {
 		return false
 	}
 	return true
@@ -97,14 +103,14 @@ var Kinds = []Kind{KKG, MGMP, MGBK, KKM, POKJAWAS}
 
 // ActivityRule is the minimum number of In and On sessions for a kind.
 type ActivityRule struct {
-	In int `json:"in"`
-	On int `json:"on"`
+	In int `json:"in" validate:"min=1,max=100" label:"Jumlah sesi In"`
+	On int `json:"on" validate:"min=0,max=100" label:"Jumlah sesi On"`
 }
 
 // Category is a budget category; CapPercent 0 means no cap.
 type Category struct {
-	Code       string `json:"code" validate:"required,max=50,nocontrol" label:"Kode kategori"`
-	Name       string `json:"name" validate:"required,max=200,nocontrol" label:"Nama kategori"`
+	Code       string `json:"code" validate:"required,max=50,codeword" label:"Kode kategori"`
+	Name       string `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama kategori"`
 	CapPercent int    `json:"cap_percent" validate:"min=0,max=100" label:"Batas persen kategori"`
 }
 
@@ -119,20 +125,20 @@ type TaxRates struct {
 // Program is one fiscal year or round of the grant programme with its juknis settings.
 type Program struct {
 	ID               int64                 `json:"id"`
-	Name             string                `json:"name" validate:"max=200,nocontrol" label:"Nama program"`
-	Year             int                   `json:"year" validate:"min=0,max=9999" label:"Tahun"`
-	ProposalOpensOn  Date                  `json:"proposal_opens_on" validate:"day" label:"Tanggal pembukaan proposal"`
-	ProposalClosesOn Date                  `json:"proposal_closes_on" validate:"day" label:"Tanggal penutupan proposal"`
-	ActivityEndsOn   Date                  `json:"activity_ends_on" validate:"day" label:"Tanggal akhir kegiatan"`
-	ReportDueOn      Date                  `json:"report_due_on" validate:"day" label:"Batas LPJ"`
-	BudgetTotal      int64                 `json:"budget_total" validate:"min=0,max=1000000000000000" label:"Pagu program"`
-	Ceilings         map[Kind]int64        `json:"ceilings"`
-	ActivityRules    map[Kind]ActivityRule `json:"activity_rules"`
-	TranchePercents  []int                 `json:"tranche_percents" validate:"max=12,dive,min=0,max=100" label:"Persen tahap"`
-	Categories       []Category            `json:"categories" validate:"max=100,dive" label:"Kategori anggaran"`
+	Name             string                `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama program"`
+	Year             int                   `json:"year" validate:"min=2000,max=2100" label:"Tahun"`
+	ProposalOpensOn  Date                  `json:"proposal_opens_on" validate:"required,day" label:"Tanggal pembukaan proposal"`
+	ProposalClosesOn Date                  `json:"proposal_closes_on" validate:"required,day" label:"Tanggal penutupan proposal"`
+	ActivityEndsOn   Date                  `json:"activity_ends_on" validate:"required,day" label:"Tanggal akhir kegiatan"`
+	ReportDueOn      Date                  `json:"report_due_on" validate:"required,day" label:"Batas LPJ"`
+	BudgetTotal      int64                 `json:"budget_total" validate:"gt=0,max=1000000000000000" label:"Pagu program"`
+	Ceilings         map[Kind]int64        `json:"ceilings" validate:"dive,keys,oneof=KKG MGMP MGBK KKM POKJAWAS,endkeys,gt=0,max=1000000000000000" label:"Plafon"`
+	ActivityRules    map[Kind]ActivityRule `json:"activity_rules" validate:"dive,keys,oneof=KKG MGMP MGBK KKM POKJAWAS,endkeys" label:"Aturan kegiatan"`
+	TranchePercents  []int                 `json:"tranche_percents" validate:"min=1,max=4,dive,gt=0,max=100" label:"Persen tahap"`
+	Categories       []Category            `json:"categories" validate:"min=1,max=100,dive" label:"Kategori anggaran"`
 	TaxRates         TaxRates              `json:"tax_rates"`
-	AtRiskAfterDays  int                   `json:"at_risk_after_days" validate:"min=0,max=3650" label:"Batas hari berisiko"`
-	DormantAfterDays int                   `json:"dormant_after_days" validate:"min=0,max=3650" label:"Batas hari tidak aktif"`
+	AtRiskAfterDays  int                   `json:"at_risk_after_days" validate:"gt=0,max=3650" label:"Batas hari berisiko"`
+	DormantAfterDays int                   `json:"dormant_after_days" validate:"gt=0,max=3650" label:"Batas hari tidak aktif"`
 	// RequireChairConfirmation makes submit_report wait for the chair's
 	// confirm_report (issue #13); off by default so existing flows keep working.
 	RequireChairConfirmation bool `json:"require_chair_confirmation"`
@@ -156,27 +162,33 @@ const (
 // Member is one teacher, head or supervisor in a group.
 type Member struct {
 	ID          int64    `json:"id"`
-	Name        string   `json:"name" validate:"max=200,nocontrol" label:"Nama anggota"`
-	SimpatikaID string   `json:"simpatika_id" validate:"max=20,nocontrol" label:"SIMPATIKA ID anggota"`
-	NIP         string   `json:"nip" validate:"max=18,nocontrol" label:"NIP anggota"`
-	Madrasah    string   `json:"madrasah" validate:"max=200,nocontrol" label:"Madrasah anggota"`
-	Position    Position `json:"position" validate:"max=20,nocontrol" label:"Jabatan anggota"`
+	Name        string   `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama anggota"`
+	SimpatikaID string   `json:"simpatika_id" validate:"omitempty,digits,min=10,max=20" label:"SIMPATIKA ID anggota"`
+	NIP         string   `json:"nip" validate:"omitempty,digits,len=18" label:"NIP anggota"`
+	Madrasah    string   `json:"madrasah" validate:"notblank,max=200,nocontrol" label:"Madrasah anggota"`
+	Position    Position `json:"position" validate:"required,oneof=ketua sekretaris bendahara anggota" label:"Jabatan anggota"`
 }
 
 // Group is a teacher working group.
 type Group struct {
-	ID                int64     `json:"id"`
-	Kind              Kind      `json:"kind" validate:"max=20,nocontrol" label:"Jenis kelompok"`
-	Name              string    `json:"name" validate:"max=200,nocontrol" label:"Nama kelompok"`
-	Subject           string    `json:"subject" validate:"max=200,nocontrol" label:"Mata pelajaran"`
-	Level             string    `json:"level" validate:"max=10,nocontrol" label:"Jenjang"`
-	Province          string    `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
-	Regency           string    `json:"regency" validate:"max=100,nocontrol" label:"Kabupaten/kota"`
-	SKNumber          string    `json:"sk_number" validate:"max=100,nocontrol" label:"Nomor SK"`
-	BankName          string    `json:"bank_name" validate:"max=100,nocontrol" label:"Nama bank"`
-	BankAccountNumber string    `json:"bank_account_number" validate:"max=20,nocontrol" label:"Nomor rekening"`
-	BankAccountName   string    `json:"bank_account_name" validate:"max=200,nocontrol" label:"Nama pemilik rekening"`
-	NPWP              string    `json:"npwp" validate:"max=16,nocontrol" label:"NPWP"`
+	ID       int64  `json:"id"`
+	Kind     Kind   `json:"kind" validate:"required,oneof=KKG MGMP MGBK KKM POKJAWAS" label:"Jenis kelompok"`
+	Name     string `json:"name" validate:"notblank,max=200,nocontrol" label:"Nama kelompok"`
+	Subject  string `json:"subject" validate:"max=200,nocontrol" label:"Mata pelajaran"`
+	Level    string `json:"level" validate:"required,oneof=RA MI MTs MA" label:"Jenjang"`
+	Province string `json:"province" validate:"notblank,max=100,nocontrol" label:"Provinsi"`
+	Regency  string `json:"regency" validate:"notblank,max=100,nocontrol" label:"Kabupaten/kota"`
+	// ProvinceCode and RegencyCode are the official codes the service
+	// resolves Province and Regency to (input may give either the names or
+	// the codes); Province and Regency then hold the names as the list
+	// spells them.
+	ProvinceCode      string    `json:"province_code" validate:"max=10,nocontrol" label:"Kode provinsi"`
+	RegencyCode       string    `json:"regency_code" validate:"max=10,nocontrol" label:"Kode kabupaten/kota"`
+	SKNumber          string    `json:"sk_number" validate:"notblank,max=100,nocontrol" label:"Nomor SK"`
+	BankName          string    `json:"bank_name" validate:"notblank,max=100,nocontrol" label:"Nama bank"`
+	BankAccountNumber string    `json:"bank_account_number" validate:"required,digits,min=6,max=20" label:"Nomor rekening"`
+	BankAccountName   string    `json:"bank_account_name" validate:"notblank,max=200,nocontrol" label:"Nama pemilik rekening"`
+	NPWP              string    `json:"npwp" validate:"omitempty,digits,min=15,max=16" label:"NPWP"`
 	Remote            bool      `json:"remote"`
 	Members           []Member  `json:"members" validate:"max=1000,dive" label:"Anggota"`
 	CreatedAt         time.Time `json:"created_at"`

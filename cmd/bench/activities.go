@@ -274,16 +274,22 @@ func (w *actWorld) user(ctx context.Context, in grants.NewUser) (workflow.Actor,
 	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID}, err
 }
 
+// activityGroups numbers the groups this phase registers, after the
+// seeded ones (at most a few tens of thousands).
+const activityGroups = 1_000_000
+
 // funded registers a group of kind with members members and drives its
 // grant to funded (tranche 1 today), returning it, its treasurer and the group.
 func (w *actWorld) funded(ctx context.Context, kind workflow.Kind, members int) (grants.View, workflow.Actor, workflow.Group, error) {
 	w.n++
-	g := benchGroup(100 + w.n)
+	// Far above the seeded groups' numbers: its SK number, account and
+	// members must not repeat a seeded group's (one group once).
+	g := benchGroup(activityGroups + w.n)
 	g.Kind, g.Name, g.BankAccountName = kind, fmt.Sprintf("%s Bench Kegiatan %d", kind, w.n), fmt.Sprintf("%s Bench Kegiatan %d", kind, w.n)
 	if kind == workflow.KKM {
 		g.Level = "MTs"
 	}
-	g.Members = grants.DemoMembers(100+w.n, members, "MIS Bench 1", "MIS Bench 2")
+	g.Members = grants.DemoMembers(activityGroups+w.n, members, "MIS Bench 1", "MIS Bench 2")
 	grp, err := w.svc.CreateGroup(ctx, grants.System, g)
 	if err != nil {
 		return grants.View{}, workflow.Actor{}, grp, err

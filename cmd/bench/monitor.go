@@ -100,9 +100,13 @@ func runMonitorBench(ctx context.Context, cfg config, out, log io.Writer) error 
 		q    string
 		args []any
 	}{
-		{`INSERT INTO groups (kind, name, level, province, regency, sk_number, bank_name, bank_account_number, bank_account_name)
+		// Made-up regions with made-up codes of their own: the scan only
+		// groups and filters by them.
+		{`INSERT INTO groups (kind, name, level, province, regency, province_code, regency_code, sk_number, bank_name,
+				bank_account_number, bank_account_name)
 			SELECT (ARRAY['KKG', 'MGMP', 'MGBK', 'KKM', 'POKJAWAS'])[1 + i % 5], 'Kelompok Bench ' || i, 'MI',
-				'Provinsi ' || (i % 34), 'Kabupaten ' || (i % 34) || '-' || (i % 15), 'SK-' || i, 'BSI', '8' || i, 'Kelompok Bench ' || i
+				'Provinsi ' || (i % 34), 'Kabupaten ' || (i % 34) || '-' || (i % 15), 'B' || (i % 34), 'B' || (i % 34) || '.' || (i % 15),
+				'SK-' || i, 'BSI', '8' || i, 'Kelompok Bench ' || i
 			FROM generate_series(1, $1) i`, []any{groups}},
 		{`INSERT INTO grants (number, program_id, group_id, state, amount_requested, amount_approved)
 			SELECT 'BENCH-' || id, $1, id, CASE WHEN id % 3 = 0 THEN 'report_submitted' ELSE 'funded' END, 10000000, 10000000 FROM groups`,

@@ -68,8 +68,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		db.Close()
+		defer db.Close()
 		fmt.Fprintln(stdout, "database migrated")
+		// Rows the migrations kept but could not match or merge.
+		left, err := db.MigrationReport(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range left {
+			fmt.Fprintln(stdout, "perlu diperiksa:", l)
+		}
 		return nil
 	case "demo":
 		svc, closeFn, err := service(ctx, cfg)
@@ -210,8 +218,8 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	fs.StringVar(&in.Name, "name", "", "full name")
 	fs.Var(&rs, "role", "role: admin, verifier, approver, finance, auditor, chair, treasurer (repeatable)")
 	fs.Int64Var(&in.GroupID, "group", 0, "group id (chair, treasurer)")
-	fs.StringVar(&in.Province, "province", "", "province scope (staff)")
-	fs.StringVar(&in.Regency, "regency", "", "regency scope (staff)")
+	fs.StringVar(&in.Province, "province", "", "province scope (staff): a name or code of the Kemendagri list, any case (\"jawa barat\", 32)")
+	fs.StringVar(&in.Regency, "regency", "", "regency scope (staff) inside --province: a name or code (\"kota bogor\", 32.71)")
 	fs.StringVar(&in.Password, "password", "", "password (default: read from standard input)")
 	fs.SetOutput(stdout)
 	if err := fs.Parse(args); err != nil {

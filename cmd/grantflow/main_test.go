@@ -92,7 +92,7 @@ func TestMigrateCreatesDatabase(t *testing.T) {
 func TestUserAdd(t *testing.T) {
 	url := env(t)
 	out, err := cli(t, "kata-sandi-rahasia\n", "user", "add", "--email", "Dewi@Kemenag.go.id", "--name", "Dewi Lestari",
-		"--role", "verifier", "--role", "approver", "--province", "Jawa Barat")
+		"--role", "verifier", "--role", "approver", "--province", " jawa  BARAT", "--regency", "kota bogor")
 	if err != nil {
 		t.Fatalf("user add: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestUserAdd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("login with the password from standard input: %v", err)
 	}
-	if u.Name != "Dewi Lestari" || u.Province != "Jawa Barat" || len(u.Roles) != 2 ||
+	if u.Name != "Dewi Lestari" || u.Province != "Jawa Barat" || u.ProvinceCode != "32" || u.Regency != "Kota Bogor" || u.RegencyCode != "32.71" || len(u.Roles) != 2 ||
 		u.Roles[0] != workflow.RoleVerifier || u.Roles[1] != workflow.RoleApprover {
 		t.Errorf("created user %+v", u)
 	}
@@ -141,6 +141,8 @@ func TestUserAddRefusesBadInput(t *testing.T) {
 		{"chair of a missing group", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "chair", "--group", "999"}, "\n  group_id:"},
 		{"short password", "pendek\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier"}, "\n  password:"},
 		{"no password", "", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier"}, "password"},
+		{"province outside the list", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--province", "Atlantis"}, "\n  province:"},
+		{"regency of another province", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--province", "Jawa Tengah", "--regency", "Kota Bogor"}, "\n  regency:"},
 		{"unknown flag", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--colour", "red"}, "colour"},
 	}
 	for _, c := range cases {

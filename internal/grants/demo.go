@@ -113,7 +113,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", st.email, err)
 		}
-		staff[st.email] = workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, Province: u.Province}
+		staff[st.email] = u.Actor()
 	}
 	for gi, dg := range demoGroups {
 		grp := workflow.Group{Kind: dg.kind, Name: dg.name, Subject: dg.subject, Level: dg.level, Province: "Jawa Barat",
@@ -148,7 +148,10 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 // DemoMembers returns n members of the group numbered seed, as the demo,
 // tests and benchmarks need them: the first is the ketua, the second the
 // sekretaris, the third the bendahara, the rest anggota; each has a valid
-// NIP, unique within the group (n ≤ 30), and teaches at one of madrasah
+// NIP, unique within the group (n ≤ 30) and across groups of different
+// seeds (0 ≤ seed < 1 512 000: the seed is written into the birth date and
+// appointment month, so that no two seeded groups share members and the
+// one-group-once rule never joins them), and teaches at one of madrasah
 // (default "MIN 1 Kota Bandung").
 func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
 	if len(madrasah) == 0 {
@@ -162,8 +165,9 @@ func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
 			pos = positions[m]
 		}
 		out[m] = workflow.Member{
-			Name:     firstNames[(seed*7+m)%len(firstNames)] + " " + lastNames[(seed*3+m*5)%len(lastNames)],
-			NIP:      fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+(m*3)%25, 1+m%12, 1+(m*7)%28, 5+m%15, 1+seed%12, (seed*31+m)%1000),
+			Name: firstNames[(seed*7+m)%len(firstNames)] + " " + lastNames[(seed*3+m*5)%len(lastNames)],
+			NIP: fmt.Sprintf("19%02d%02d%02d20%02d%02d1%03d", 70+seed%25, 1+(seed/25)%12, 1+(seed/300)%28,
+				5+(seed/8400)%15, 1+(seed/126000)%12, m),
 			Madrasah: madrasah[m%len(madrasah)], Position: pos}
 	}
 	return out

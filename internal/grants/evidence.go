@@ -33,7 +33,7 @@ func (s *Service) CanUpload(ctx context.Context, a workflow.Actor, id int64, rol
 	if err != nil {
 		return err
 	}
-	if !a.Sees(p.GroupID, p.Province, p.Regency) {
+	if !a.Sees(p.GroupID, p.ProvinceCode, p.RegencyCode) {
 		return workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", id)
 	}
 	return ownGroupFunded(a, workflow.Grant{ID: id, GroupID: p.GroupID, State: p.State}, roles...)

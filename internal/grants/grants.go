@@ -16,6 +16,9 @@ type GroupRef struct {
 	Name     string        `json:"name"`
 	Province string        `json:"province"`
 	Regency  string        `json:"regency"`
+	// ProvinceCode and RegencyCode are the official codes of Province and Regency.
+	ProvinceCode string `json:"province_code"`
+	RegencyCode  string `json:"regency_code"`
 }
 
 // View is a grant as the API shows it to one person.
@@ -44,7 +47,8 @@ func view(g workflow.Grant, grp workflow.Group, a workflow.Actor) View {
 		allowed = []workflow.Action{}
 	}
 	return View{Grant: g, Balance: g.Balance(), AllowedActions: allowed,
-		Group: GroupRef{ID: grp.ID, Kind: grp.Kind, Name: grp.Name, Province: grp.Province, Regency: grp.Regency}}
+		Group: GroupRef{ID: grp.ID, Kind: grp.Kind, Name: grp.Name, Province: grp.Province, Regency: grp.Regency,
+			ProvinceCode: grp.ProvinceCode, RegencyCode: grp.RegencyCode}}
 }
 
 // OpenGrant opens a draft grant for a group in a programme: the group's
@@ -67,7 +71,7 @@ func (s *Service) OpenGrant(ctx context.Context, a workflow.Actor, programID, gr
 			return err
 		}
 		grp, err := tx.Group(ctx, groupID)
-		if workflow.ErrorCode(err) == workflow.ENotFound || (err == nil && !a.Sees(grp.ID, grp.Province, grp.Regency)) {
+		if workflow.ErrorCode(err) == workflow.ENotFound || (err == nil && !a.Sees(grp.ID, grp.ProvinceCode, grp.RegencyCode)) {
 			p.Add("group_id", "kelompok tidak ditemukan")
 		} else if err != nil {
 			return err
@@ -209,7 +213,8 @@ func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, 
 type ListFilter struct {
 	State     workflow.State `json:"state"`
 	ProgramID int64          `json:"program_id"`
-	Province  string         `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
+	// Province is a name or an official code, matched like a group's.
+	Province string `json:"province" validate:"max=100,nocontrol" label:"Provinsi"`
 	// Flag keeps only the grants carrying it; the one flag of a grant
 	// listing is workflow.FlagReportOverdue.
 	Flag string `json:"flag" validate:"omitempty,oneof=report_overdue" label:"Penanda"`
@@ -219,11 +224,15 @@ type ListFilter struct {
 // activities and budget lines.
 func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([]View, error) {
 	scope := scopeOf(a)
-	if f.Province != "" {
-		if scope.Province != "" && scope.Province != f.Province {
+	place, ps := validate.Region(f.Province, "")
+	if err := ps.Err("parameter tidak valid"); err != nil {
+		return nil, err
+	}
+	if code := place.Province.Code; code != "" {
+		if scope.ProvinceCode != "" && scope.ProvinceCode != code {
 			return []View{}, nil
 		}
-		scope.Province = f.Province
+		scope.ProvinceCode = code
 	}
 	today := s.today()
 	pf := postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID}

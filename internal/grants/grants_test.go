@@ -242,7 +242,7 @@ func TestScope(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create %s: %v", email, err)
 		}
-		return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, Province: u.Province, Regency: u.Regency}
+		return u.Actor()
 	}
 	outsiders := map[string]workflow.Actor{
 		"verifier of another province": mk("jatim@example.id", "Jawa Timur", ""),
@@ -308,6 +308,7 @@ func TestOpenGrantTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	grp.Name, grp.BankAccountName = "KKG MI Kecamatan Parigi", "KKG MI Kecamatan Parigi"
+	grp.SKNumber, grp.BankAccountNumber, grp.Members = "B-9901/Kk.10.99/PP.00/2026", "7199000001", grants.DemoMembers(9901, len(grp.Members))
 	grp, err = w.svc.CreateGroup(ctx, w.admin, grp)
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)

@@ -33,11 +33,23 @@ type UserView struct {
 	GroupID  int64           `json:"group_id,omitempty"`
 	Province string          `json:"province,omitempty"`
 	Regency  string          `json:"regency,omitempty"`
+	// ProvinceCode and RegencyCode are the scope's official codes.
+	ProvinceCode string `json:"province_code,omitempty"`
+	RegencyCode  string `json:"regency_code,omitempty"`
 }
 
 // ViewUser converts a stored user for the API.
 func ViewUser(u postgres.User) UserView {
-	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency,
+		ProvinceCode: u.ProvinceCode, RegencyCode: u.RegencyCode}
+}
+
+// Actor returns the identity the workflow checks for the user u shows, its
+// scope by code included: callers that created a user (the demo, tests)
+// act as them without a session.
+func (u UserView) Actor() workflow.Actor {
+	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID,
+		Province: u.Province, Regency: u.Regency, ProvinceCode: u.ProvinceCode, RegencyCode: u.RegencyCode}
 }
 
 // System is the actor of the command line (user add, demo): an administrator
@@ -102,8 +114,14 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 	if !staff && (in.Province != "" || in.Regency != "") {
 		p.Add("province", "wilayah kerja hanya untuk peran staf")
 	}
+	// The scope is matched against the official list like a group's
+	// region (names or codes) and stored by its codes; a regency scope
+	// names its province too.
+	place, rp := validate.Region(in.Province, in.Regency)
 	if in.Regency != "" && in.Province == "" {
 		p.Add("regency", "kabupaten/kota memerlukan provinsi")
+	} else {
+		p = append(p, rp...)
 	}
 	if err := validate.With(in, p.Err("data pengguna tidak valid"), "data pengguna tidak valid"); err != nil {
 		return UserView{}, err
@@ -123,7 +141,8 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 			}
 		}
 		out, err = tx.CreateUser(ctx, postgres.User{Email: in.Email, Name: in.Name, PasswordHash: hash, Roles: in.Roles,
-			GroupID: in.GroupID, Province: in.Province, Regency: in.Regency})
+			GroupID: in.GroupID, Province: place.Province.Name, Regency: place.Regency.Name,
+			ProvinceCode: place.Province.Code, RegencyCode: place.Regency.Code})
 		return err
 	})
 	return ViewUser(out), err

@@ -105,7 +105,7 @@ func scopeOf(a workflow.Actor) postgres.Scope {
 	if !a.IsStaff() {
 		return postgres.Scope{GroupID: a.GroupID}
 	}
-	return postgres.Scope{Province: a.Province, Regency: a.Regency}
+	return postgres.Scope{ProvinceCode: a.ProvinceCode, RegencyCode: a.RegencyCode}
 }
 
 // visibleGrant loads grant id and its group (without members); out-of-scope grants answer
@@ -133,7 +133,7 @@ func inScope(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.
 	if err != nil {
 		return g, grp, err
 	}
-	if !a.Sees(grp.ID, grp.Province, grp.Regency) {
+	if !a.Sees(grp.ID, grp.ProvinceCode, grp.RegencyCode) {
 		return g, grp, workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", g.ID)
 	}
 	return g, grp, nil

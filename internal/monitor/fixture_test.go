@@ -97,7 +97,7 @@ func (f *fix) user(in grants.NewUser) workflow.Actor {
 	if err != nil {
 		f.t.Fatalf("CreateUser: %v", err)
 	}
-	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+	return u.Actor()
 }
 
 // group is one registered group with its chair and treasurer.

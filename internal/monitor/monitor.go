@@ -39,6 +39,7 @@ import (
 	"unicode/utf8"
 
 	"grantflow/internal/postgres"
+	"grantflow/internal/validate"
 	"grantflow/workflow"
 )
 
@@ -96,7 +97,7 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 		if err != nil {
 			return err
 		}
-		if !a.Sees(g.ID, g.Province, g.Regency) {
+		if !a.Sees(g.ID, g.ProvinceCode, g.RegencyCode) {
 			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
 		}
 		if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
@@ -159,7 +160,7 @@ func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64)
 		if err != nil {
 			return err
 		}
-		if !a.Sees(g.ID, g.Province, g.Regency) {
+		if !a.Sees(g.ID, g.ProvinceCode, g.RegencyCode) {
 			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
 		}
 		out, err = tx.Meetings(ctx, groupID)
@@ -218,13 +219,14 @@ func scopeOf(a workflow.Actor) postgres.Scope {
 	if a.Has(workflow.RoleAdmin) {
 		return postgres.Scope{}
 	}
-	return postgres.Scope{Province: a.Province, Regency: a.Regency}
+	return postgres.Scope{ProvinceCode: a.ProvinceCode, RegencyCode: a.RegencyCode}
 }
 
 // Statuses are the monitoring statuses, mildest first.
 var Statuses = []string{"active", "at_risk", "dormant"}
 
-// ListFilter selects rows of GET /monitoring.
+// ListFilter selects rows of GET /monitoring. Province and Regency are
+// names or official codes, matched like a group's.
 type ListFilter struct {
 	Status, Province, Regency, Kind string
 	Limit, Offset                   int  // a page: Limit 1–1000 (default 50)
@@ -248,6 +250,8 @@ func (s *Service) List(ctx context.Context, a workflow.Actor, f ListFilter) ([]p
 	if f.Limit < 0 || f.Limit > 1000 || f.Offset < 0 {
 		p.Add("limit", "limit 1–1000 dan offset ≥ 0")
 	}
+	place, rp := validate.Region(f.Province, f.Regency)
+	p = append(p, rp...)
 	if err := p.Err("parameter tidak valid"); err != nil {
 		return nil, 0, err
 	}
@@ -257,8 +261,8 @@ func (s *Service) List(ctx context.Context, a workflow.Actor, f ListFilter) ([]p
 	case f.Limit == 0:
 		f.Limit = 50
 	}
-	return s.db.MonitorRows(ctx, postgres.MonitorFilter{Scope: scopeOf(a), Status: f.Status, Province: f.Province,
-		Regency: f.Regency, Kind: f.Kind, Limit: f.Limit, Offset: f.Offset})
+	return s.db.MonitorRows(ctx, postgres.MonitorFilter{Scope: scopeOf(a), Status: f.Status, ProvinceCode: place.Province.Code,
+		RegencyCode: place.Regency.Code, Kind: f.Kind, Limit: f.Limit, Offset: f.Offset})
 }
 
 // Summary is GET /monitoring/summary.

@@ -50,8 +50,9 @@ func newActFixture(t *testing.T) *actFixture {
 	f.prog = workflow.Program{ID: prog, Year: 2026, ProposalOpensOn: workflow.MustDate("2026-01-01"), ProposalClosesOn: workflow.MustDate("2026-02-28"),
 		ActivityEndsOn: workflow.MustDate("2026-10-31"), ReportDueOn: workflow.MustDate("2026-12-31"), BudgetTotal: 1_000_000_000}
 	group := func(name, sk, account string) int64 {
-		return mustID(t, db, `INSERT INTO groups (kind, name, level, province, regency, sk_number, bank_name, bank_account_number, bank_account_name)
-			VALUES ('KKG', $1, 'MI', 'Jawa Barat', 'Kabupaten Bogor', $2, 'BSI', $3, $1) RETURNING id`, name, sk, account)
+		return mustID(t, db, `INSERT INTO groups (kind, name, level, province, regency, province_code, regency_code, sk_number, bank_name,
+			bank_account_number, bank_account_name)
+			VALUES ('KKG', $1, 'MI', 'Jawa Barat', 'Kabupaten Bogor', '32', '32.01', $2, 'BSI', $3, $1) RETURNING id`, name, sk, account)
 	}
 	f.group, f.other = group("KKG Cibinong", "SK-1", "7100001"), group("KKG Lain", "SK-2", "7100002")
 	for i, pos := range []string{"ketua", "bendahara", "sekretaris", "anggota"} {

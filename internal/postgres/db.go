@@ -148,7 +148,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db.db.DB, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, db.db.DB, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(goMigrations()...))
 }
 
 // Migrate applies every pending migration. A PostgreSQL advisory lock makes
@@ -182,10 +183,15 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// latestMigration is the highest version embedded in the binary.
+// latestMigration is the highest version embedded in the binary, SQL or Go.
 func latestMigration() int64 {
 	entries, _ := migrations.FS.ReadDir(".")
 	var max int64
+	for _, m := range goMigrations() {
+		if m.Version > max {
+			max = m.Version
+		}
+	}
 	for _, e := range entries {
 		var v int64
 		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil && v > max {

@@ -124,14 +124,14 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
 	}
-	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency
+	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency, gr.province_code, gr.regency_code
 		FROM grants g JOIN groups gr ON gr.id = g.group_id` + grantMoney + `
-		WHERE ($1 = '' OR gr.province = $1) AND ($2 = '' OR gr.regency = $2) AND ($3 = 0 OR g.group_id = $3)
+		WHERE ($1 = '' OR gr.province_code = $1) AND ($2 = '' OR gr.regency_code = $2) AND ($3 = 0 OR g.group_id = $3)
 		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
 		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded'
 			AND (SELECT p.report_due_on FROM programs p WHERE p.id = g.program_id) < CAST($7 AS date)))
 		ORDER BY g.id DESC LIMIT $6`
-	rows, err := q.x.QueryxContext(ctx, query, f.Province, f.Regency, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn)
+	rows, err := q.x.QueryxContext(ctx, query, f.ProvinceCode, f.RegencyCode, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -144,7 +144,7 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 			&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
 			&g.CreatedAt, &g.UpdatedAt,
 			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded, &g.ReportConfirmed,
-			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency)
+			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency, &l.Group.ProvinceCode, &l.Group.RegencyCode)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -283,20 +283,20 @@ func (q q) EachEvent(ctx context.Context, grantID int64, fn func(workflow.Event)
 }
 
 // Place is where a grant stands and whose it is: its state and its group's
-// id and region.
+// id and region (official codes).
 type Place struct {
-	State    workflow.State
-	GroupID  int64
-	Province string
-	Regency  string
+	State        workflow.State
+	GroupID      int64
+	ProvinceCode string
+	RegencyCode  string
 }
 
 // GrantPlace returns a grant's Place: what a permission check needs, in one
 // statement. A missing grant is ENotFound.
 func (q q) GrantPlace(ctx context.Context, id int64) (Place, error) {
-	const query = `SELECT g.state, g.group_id, gr.province, gr.regency FROM grants g JOIN groups gr ON gr.id = g.group_id WHERE g.id = $1`
+	const query = `SELECT g.state, g.group_id, gr.province_code, gr.regency_code FROM grants g JOIN groups gr ON gr.id = g.group_id WHERE g.id = $1`
 	var p Place
-	if err := q.x.QueryRowxContext(ctx, query, id).Scan(&p.State, &p.GroupID, &p.Province, &p.Regency); err != nil {
+	if err := q.x.QueryRowxContext(ctx, query, id).Scan(&p.State, &p.GroupID, &p.ProvinceCode, &p.RegencyCode); err != nil {
 		return Place{}, notFound(err, "hibah", id)
 	}
 	return p, nil

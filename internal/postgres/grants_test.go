@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"testing"
 	"time"
 
@@ -60,10 +61,12 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func kkmGroup(name string) workflow.Group {
-	g := workflow.Group{Kind: workflow.KKM, Name: name, Level: "MTs", Province: "Jawa Barat", Regency: "Kabupaten Uji",
-		SKNumber: "B-1/Kk.10/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7100012345",
+	// Each name its own SK number, account and members (one group once).
+	n := int(crc32.ChecksumIEEE([]byte(name)) % 1_000_000)
+	g := workflow.Group{Kind: workflow.KKM, Name: name, Level: "MTs", Province: "Jawa Barat", Regency: "Kabupaten Bogor",
+		SKNumber: fmt.Sprintf("B-%d/Kk.10/PP.00/2026", n), BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", n),
 		BankAccountName: name}
-	g.Members = grants.DemoMembers(0, 10, "MTs Uji 1", "MTs Uji 2")
+	g.Members = grants.DemoMembers(n, 10, "MTs Uji 1", "MTs Uji 2")
 	return g
 }
 

@@ -27,8 +27,8 @@ type Meeting struct {
 // MeetingGroup is what logging a meeting checks about its group.
 type MeetingGroup struct {
 	ID           int64
-	Province     string
-	Regency      string
+	ProvinceCode string
+	RegencyCode  string
 	RegisteredAt time.Time
 	Members      int
 }
@@ -42,11 +42,11 @@ func (tx *Tx) LockMeetingGroup(ctx context.Context, id int64) (MeetingGroup, err
 	if err := tx.x.GetContext(ctx, &got, lock, id); err != nil {
 		return MeetingGroup{}, notFound(err, "kelompok", id)
 	}
-	const query = `SELECT g.id, g.province, g.regency, g.created_at,
+	const query = `SELECT g.id, g.province_code, g.regency_code, g.created_at,
 		(SELECT count(*) FROM members m WHERE m.group_id = g.id)
 		FROM groups g WHERE g.id = $1`
 	var mg MeetingGroup
-	err := tx.x.QueryRowxContext(ctx, query, id).Scan(&mg.ID, &mg.Province, &mg.Regency, &mg.RegisteredAt, &mg.Members)
+	err := tx.x.QueryRowxContext(ctx, query, id).Scan(&mg.ID, &mg.ProvinceCode, &mg.RegencyCode, &mg.RegisteredAt, &mg.Members)
 	if err != nil {
 		return mg, notFound(err, "kelompok", id)
 	}

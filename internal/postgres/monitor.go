@@ -99,7 +99,7 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
 		FROM e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_on) AS ref) r
 	)
-	SELECT c.*, g.kind, g.province, g.regency, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
+	SELECT c.*, g.kind, g.province, g.regency, g.province_code, g.regency_code, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
 	FROM computed c JOIN groups g ON g.id = c.group_id
 	LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
 	if _, err := tx.x.ExecContext(ctx, now, asOf); err != nil {
@@ -139,21 +139,21 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	}
 	const update = `UPDATE monitoring_status s SET program_id = n.program_id, status = n.status,
 			since = CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			kind = n.kind, province = n.province, regency = n.regency,
+			kind = n.kind, province = n.province, regency = n.regency, province_code = n.province_code, regency_code = n.regency_code,
 			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, days_silent = n.days_silent,
 			scanned_on = CAST($1 AS date), scanned_at = $2
 		FROM scan_now n
-		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.kind, s.province, s.regency,
+		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.kind, s.province, s.regency, s.province_code, s.regency_code,
 			s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
 			IS DISTINCT FROM (n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
+			n.kind, n.province, n.regency, n.province_code, n.regency_code, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
 	if _, err := tx.x.ExecContext(ctx, update, asOf, tx.now); err != nil {
 		return err
 	}
-	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, kind, province, regency, funding_ended_on,
+	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, kind, province, regency, province_code, regency_code, funding_ended_on,
 			last_meeting_on, days_silent, scanned_on, scanned_at)
 		SELECT n.group_id, n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.kind, n.province, n.regency, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
+			n.kind, n.province, n.regency, n.province_code, n.regency_code, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
 		FROM scan_now n WHERE n.group_id NOT IN (SELECT group_id FROM monitoring_status)`
 	// NOT IN over a non-null column runs as one hashed subplan read before
 	// the insert; an anti-join could be planned as a loop that rescans the
@@ -195,14 +195,14 @@ func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 		return err
 	}
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
-	SELECT f.program_id, g.kind, g.province, g.regency, n.months, count(*) AS eligible,
+	SELECT f.program_id, g.kind, g.province, g.regency, g.province_code, g.regency_code, n.months, count(*) AS eligible,
 		count(*) FILTER (WHERE COALESCE(n.met, false) OR n.day - f.ended_on < f.at_risk_after_days) AS active
 	FROM scan_grants f
 	JOIN groups g ON g.id = f.group_id
 	LEFT JOIN scan_flags x ON x.grant_id = f.grant_id
 	CROSS JOIN LATERAL (VALUES (1, f.c1, x.met1), (3, f.c3, x.met3), (6, f.c6, x.met6), (12, f.c12, x.met12)) n (months, day, met)
 	WHERE n.day <= CAST($1 AS date)
-	GROUP BY f.program_id, g.kind, g.province, g.regency, n.months`
+	GROUP BY f.program_id, g.kind, g.province, g.regency, g.province_code, g.regency_code, n.months`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
 		return err
 	}
@@ -214,8 +214,8 @@ func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 	if _, err := tx.x.ExecContext(ctx, gone); err != nil {
 		return err
 	}
-	const upsert = `INSERT INTO monitoring_cohorts AS c (program_id, kind, province, regency, months, eligible, active)
-		SELECT program_id, kind, province, regency, months, eligible, active FROM scan_cohorts
+	const upsert = `INSERT INTO monitoring_cohorts AS c (program_id, kind, province, regency, province_code, regency_code, months, eligible, active)
+		SELECT program_id, kind, province, regency, province_code, regency_code, months, eligible, active FROM scan_cohorts
 		ON CONFLICT (program_id, kind, province, regency, months) DO UPDATE SET eligible = EXCLUDED.eligible, active = EXCLUDED.active
 		WHERE (c.eligible, c.active) IS DISTINCT FROM (EXCLUDED.eligible, EXCLUDED.active)`
 	_, err := tx.x.ExecContext(ctx, upsert)
@@ -258,8 +258,8 @@ func (tx *Tx) remind(ctx context.Context, asOf workflow.Date, mail bool, res *Sc
 			format('Kelompok %s (%s, %s) tidak aktif: tidak ada pertemuan selama %s hari.', g.name, g.regency, g.province, s.days_silent)
 		FROM monitoring_status s
 		JOIN groups g ON g.id = s.group_id
-		JOIN users u ON 'verifier' = ANY (u.roles) AND NOT u.disabled AND u.province = g.province
-			AND (u.regency = '' OR u.regency = g.regency)
+		JOIN users u ON 'verifier' = ANY (u.roles) AND NOT u.disabled AND g.province_code <> ''
+			AND u.province_code = g.province_code AND (u.regency_code = '' OR u.regency_code = g.regency_code)
 		WHERE s.status = 'dormant'
 	), ins AS (
 		INSERT INTO notifications (user_id, kind, key, group_id, grant_id, text, created_at)
@@ -280,12 +280,13 @@ func (tx *Tx) remind(ctx context.Context, asOf workflow.Date, mail bool, res *Sc
 // MonitorFilter selects rows of the latest scan.
 type MonitorFilter struct {
 	Scope
-	Status   string
-	Province string
-	Regency  string
-	Kind     string
-	Limit    int
-	Offset   int
+	Status string
+	// ProvinceCode and RegencyCode are official codes ("32", "32.71"); "" matches all.
+	ProvinceCode string
+	RegencyCode  string
+	Kind         string
+	Limit        int
+	Offset       int
 }
 
 // MonitorRow is one group's stored status.
@@ -295,6 +296,8 @@ type MonitorRow struct {
 	Kind           string        `json:"kind"`
 	Province       string        `json:"province"`
 	Regency        string        `json:"regency"`
+	ProvinceCode   string        `json:"province_code"`
+	RegencyCode    string        `json:"regency_code"`
 	ProgramID      int64         `json:"program_id"`
 	FundingEndedOn workflow.Date `json:"funding_ended_on"`
 	LastMeetingOn  workflow.Date `json:"last_meeting_on"`
@@ -308,15 +311,15 @@ type MonitorRow struct {
 // silent first, and the number of rows matching f.
 func (q q) MonitorRows(ctx context.Context, f MonitorFilter) ([]MonitorRow, int, error) {
 	const where = ` FROM monitoring_status s
-		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
-		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR s.province = $5) AND ($6 = '' OR s.regency = $6) AND ($7 = '' OR s.kind = $7)`
-	args := []any{f.Scope.Province, f.Scope.Regency, f.Scope.GroupID, f.Status, f.Province, f.Regency, f.Kind}
+		WHERE ($1 = '' OR s.province_code = $1) AND ($2 = '' OR s.regency_code = $2) AND ($3 = 0 OR s.group_id = $3)
+		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR s.province_code = $5) AND ($6 = '' OR s.regency_code = $6) AND ($7 = '' OR s.kind = $7)`
+	args := []any{f.Scope.ProvinceCode, f.Scope.RegencyCode, f.Scope.GroupID, f.Status, f.ProvinceCode, f.RegencyCode, f.Kind}
 	var total int
 	if err := q.x.GetContext(ctx, &total, `SELECT count(*)`+where, args...); err != nil {
 		return nil, 0, mapErr(err)
 	}
 	// The page first (the index on days_silent serves it), then the names of its groups.
-	const cols = `SELECT p.group_id, g.name AS group_name, p.kind, p.province, p.regency, p.program_id, p.funding_ended_on,
+	const cols = `SELECT p.group_id, g.name AS group_name, p.kind, p.province, p.regency, p.province_code, p.regency_code, p.program_id, p.funding_ended_on,
 		p.last_meeting_on, p.days_silent, p.status, p.since AS status_since, p.scanned_on
 		FROM (SELECT s.*`
 	out := []MonitorRow{}
@@ -337,13 +340,13 @@ type SummaryCount struct {
 func (q q) MonitorSummary(ctx context.Context, s Scope) (byProvince, byKind []SummaryCount, err error) {
 	const query = `SELECT s.status, CASE WHEN $4 THEN s.province ELSE s.kind END AS key, count(*) AS count
 		FROM monitoring_status s
-		WHERE ($1 = '' OR s.province = $1) AND ($2 = '' OR s.regency = $2) AND ($3 = 0 OR s.group_id = $3)
+		WHERE ($1 = '' OR s.province_code = $1) AND ($2 = '' OR s.regency_code = $2) AND ($3 = 0 OR s.group_id = $3)
 		GROUP BY 1, 2 ORDER BY 2, 1`
 	byProvince, byKind = []SummaryCount{}, []SummaryCount{}
-	if err := q.x.SelectContext(ctx, &byProvince, query, s.Province, s.Regency, s.GroupID, true); err != nil {
+	if err := q.x.SelectContext(ctx, &byProvince, query, s.ProvinceCode, s.RegencyCode, s.GroupID, true); err != nil {
 		return nil, nil, mapErr(err)
 	}
-	if err := q.x.SelectContext(ctx, &byKind, query, s.Province, s.Regency, s.GroupID, false); err != nil {
+	if err := q.x.SelectContext(ctx, &byKind, query, s.ProvinceCode, s.RegencyCode, s.GroupID, false); err != nil {
 		return nil, nil, mapErr(err)
 	}
 	return byProvince, byKind, nil
@@ -355,22 +358,25 @@ type CohortRow struct {
 	ProgramName string `json:"program_name"`
 	Kind        string `json:"kind"`
 	Province    string `json:"province"`
-	Months      int    `json:"months"`
-	Eligible    int    `json:"eligible"`
-	Active      int    `json:"active"`
+	// ProvinceCode is the official code of Province ("" for a legacy name
+	// that matched none).
+	ProvinceCode string `json:"province_code"`
+	Months       int    `json:"months"`
+	Eligible     int    `json:"eligible"`
+	Active       int    `json:"active"`
 }
 
 // Cohorts returns the latest scan's cohort figures in scope, summed over
 // the regencies the scope covers.
 func (q q) Cohorts(ctx context.Context, s Scope) ([]CohortRow, error) {
-	const query = `SELECT c.program_id, p.name AS program_name, c.kind, c.province, c.months,
+	const query = `SELECT c.program_id, p.name AS program_name, c.kind, c.province, c.province_code, c.months,
 		CAST(sum(c.eligible) AS int) AS eligible, CAST(sum(c.active) AS int) AS active
 		FROM monitoring_cohorts c JOIN programs p ON p.id = c.program_id
-		WHERE ($1 = '' OR c.province = $1) AND ($2 = '' OR c.regency = $2) AND $3 = 0
-		GROUP BY c.program_id, p.name, c.kind, c.province, c.months
+		WHERE ($1 = '' OR c.province_code = $1) AND ($2 = '' OR c.regency_code = $2) AND $3 = 0
+		GROUP BY c.program_id, p.name, c.kind, c.province, c.province_code, c.months
 		ORDER BY c.program_id, c.kind, c.province, c.months`
 	out := []CohortRow{}
-	err := q.x.SelectContext(ctx, &out, query, s.Province, s.Regency, s.GroupID)
+	err := q.x.SelectContext(ctx, &out, query, s.ProvinceCode, s.RegencyCode, s.GroupID)
 	return out, mapErr(err)
 }
 

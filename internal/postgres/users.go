@@ -19,23 +19,28 @@ type User struct {
 	PasswordHash string
 	Roles        []workflow.Role
 	GroupID      int64
+	// Province and Regency are the scope's official names, ProvinceCode
+	// and RegencyCode its codes, which scope checks compare; "" = no scope.
 	Province     string
 	Regency      string
+	ProvinceCode string
+	RegencyCode  string
 	Disabled     bool
 	CreatedAt    time.Time
 }
 
 // Actor returns the identity the workflow checks.
 func (u User) Actor() workflow.Actor {
-	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID,
+		Province: u.Province, Regency: u.Regency, ProvinceCode: u.ProvinceCode, RegencyCode: u.RegencyCode}
 }
 
-const userColumns = `id, email, name, password_hash, roles, COALESCE(group_id, 0), province, regency, disabled, created_at`
+const userColumns = `id, email, name, password_hash, roles, COALESCE(group_id, 0), province, regency, province_code, regency_code, disabled, created_at`
 
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var roles []string
-	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, pq.Array(&roles), &u.GroupID, &u.Province, &u.Regency, &u.Disabled, &u.CreatedAt)
+	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, pq.Array(&roles), &u.GroupID, &u.Province, &u.Regency, &u.ProvinceCode, &u.RegencyCode, &u.Disabled, &u.CreatedAt)
 	for _, r := range roles {
 		u.Roles = append(u.Roles, workflow.Role(r))
 	}
@@ -55,9 +60,10 @@ func (q q) CreateUser(ctx context.Context, u User) (User, error) {
 	for i, r := range u.Roles {
 		roles[i] = string(r)
 	}
-	const query = `INSERT INTO users (email, name, password_hash, roles, group_id, province, regency)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ` + userColumns
-	out, err := scanUser(q.x.QueryRowxContext(ctx, query, u.Email, u.Name, u.PasswordHash, pq.Array(roles), nullID(u.GroupID), u.Province, u.Regency))
+	const query = `INSERT INTO users (email, name, password_hash, roles, group_id, province, regency, province_code, regency_code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ` + userColumns
+	out, err := scanUser(q.x.QueryRowxContext(ctx, query, u.Email, u.Name, u.PasswordHash, pq.Array(roles), nullID(u.GroupID),
+		u.Province, u.Regency, u.ProvinceCode, u.RegencyCode))
 	if workflow.ErrorCode(mapErr(err)) == workflow.EConflict {
 		return out, workflow.Errorf(workflow.EConflict, "email %s sudah terdaftar", u.Email)
 	}

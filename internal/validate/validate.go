@@ -10,7 +10,9 @@ package validate
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -70,6 +72,8 @@ func instance() (*validator.Validate, ut.Translator) {
 		custom("nocontrol", noControl, "{0} mengandung karakter kontrol atau teks yang bukan UTF-8")
 		custom("day", saneDay, "{0} harus tanggal antara "+firstDay+" dan "+lastDay)
 		custom("digits", digits, "{0} hanya boleh berisi angka")
+		custom("codeword", codeword, "{0} hanya boleh huruf kecil a-z dan garis bawah")
+		custom("notblank", notBlank, "{0} wajib diisi")
 	})
 	return valid, trans
 }
@@ -110,13 +114,24 @@ func saneDay(fl validator.FieldLevel) bool {
 	return s == "" || s >= firstDay && s <= lastDay
 }
 
-func digits(fl validator.FieldLevel) bool {
-	for _, r := range fl.Field().String() {
-		if r < '0' || r > '9' {
+// notBlank is required for text a person types: spaces alone are no name.
+func notBlank(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" }
+
+// codeword accepts the codes people never see but type once, such as a
+// budget category's ("atk_bahan"): lower-case ASCII letters and underscores.
+func codeword(fl validator.FieldLevel) bool {
+	s := fl.Field().String()
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && r != '_' {
 			return false
 		}
 	}
-	return true
+	return s != ""
+}
+
+func digits(fl validator.FieldLevel) bool {
+	s := fl.Field().String()
+	return s == "" || isIndex(s)
 }
 
 // Check runs the tags of v (a struct or a pointer to one) and returns every
@@ -135,10 +150,24 @@ func Check(v any) workflow.Problems {
 	p := make(workflow.Problems, 0, len(fes))
 	for _, fe := range fes {
 		_, label, _ := strings.Cut(fe.Field(), sep)
-		msg := strings.Replace(fe.Translate(tr), fe.Field(), label, 1)
+		msg := strings.Replace(fe.Translate(tr), fe.Field(), words(label), 1)
 		p = append(p, workflow.Detail{Field: path(fe.Namespace()), Message: msg})
 	}
 	return p
+}
+
+// words writes the label of a list item or map value as a person reads
+// it: "Persen tahap[1]" as "Persen tahap ke-2", "Plafon[KKG]" as "Plafon KKG".
+func words(label string) string {
+	name, key, ok := strings.Cut(label, "[")
+	if !ok {
+		return label
+	}
+	key = strings.TrimSuffix(key, "]")
+	if n, err := strconv.Atoi(key); err == nil {
+		return fmt.Sprintf("%s ke-%d", name, n+1)
+	}
+	return name + " " + key
 }
 
 // Err is Check as an EUnprocessable *Error with message msg, or nil.
@@ -147,7 +176,8 @@ func Err(v any, msg string) error {
 }
 
 // path turns the validator's namespace (Type.members|Anggota[3].name|Nama)
-// into the JSON path members[3].name.
+// into the JSON path members[3].name; a map key becomes a name of its own,
+// as JSON writes it (ceilings|Plafon[KKG] → ceilings.KKG).
 func path(ns string) string {
 	var out []string
 	for _, part := range strings.Split(ns, ".") {
@@ -156,11 +186,30 @@ func path(ns string) string {
 			continue // the type's name, or an embedded struct JSON flattens too
 		}
 		if j := strings.IndexByte(rest, '['); j >= 0 {
-			name += rest[j:]
+			for _, idx := range strings.SplitAfter(rest[j:], "]") {
+				key := strings.TrimSuffix(strings.TrimPrefix(idx, "["), "]")
+				switch {
+				case idx == "":
+				case isIndex(key):
+					name += idx
+				default:
+					name += "." + key
+				}
+			}
 		}
 		out = append(out, name)
 	}
 	return strings.Join(out, ".")
+}
+
+// isIndex reports whether s is a non-empty run of ASCII digits.
+func isIndex(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // With runs v's tags after its hand-written rules (a workflow Validate or

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +57,9 @@ var people = map[string]userSpec{
 	"chairA":       {roles: []workflow.Role{workflow.RoleChair}, group: "A"},
 	"treasurerA":   {roles: []workflow.Role{workflow.RoleTreasurer}, group: "A"},
 	"chairB":       {roles: []workflow.Role{workflow.RoleChair}, group: "B"},
+
+	// A scope typed as people type it, matched to Jawa Barat / Kota Bogor.
+	"verifier_bogor": {roles: []workflow.Role{workflow.RoleVerifier}, province: "JAWA barat", regency: " kota  bogor"},
 }
 
 // account is one created user, with its bearer token once logged in.
@@ -136,15 +140,20 @@ func (h *harness) newProgram(t testing.TB, pool int64) workflow.Program {
 // account in the group's name.
 func validGroup(kind workflow.Kind, name, regency string, n int) workflow.Group {
 	level := map[workflow.Kind]string{workflow.KKG: "MI", workflow.MGMP: "MTs", workflow.MGBK: "MA", workflow.KKM: "MTs", workflow.POKJAWAS: "MA"}[kind]
+	// Each group its own SK number, account and members: one group once.
+	seq := int(groupSeq.Add(1))
 	g := workflow.Group{Kind: kind, Name: name, Level: level, Province: "Jawa Barat", Regency: regency,
-		SKNumber: "B-1234/Kk.10.01/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7123456789",
-		BankAccountName: string(kind) + " " + name}
+		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 1234+seq), BankName: "Bank Syariah Indonesia",
+		BankAccountNumber: fmt.Sprintf("71%08d", 23456789+seq), BankAccountName: string(kind) + " " + name}
 	if kind == workflow.MGMP {
 		g.Subject = "Matematika"
 	}
-	g.Members = grants.DemoMembers(0, n)
+	g.Members = grants.DemoMembers(seq, n)
 	return g
 }
+
+// groupSeq numbers the groups validGroup makes.
+var groupSeq atomic.Int64
 
 // newGroup creates a group through the service.
 func (h *harness) newGroup(t testing.TB, g workflow.Group) workflow.Group {
@@ -180,7 +189,7 @@ func (h *harness) user(name string) *account {
 	if err != nil {
 		h.t.Fatalf("CreateUser %s: %v", name, err)
 	}
-	a := &account{view: v, actor: workflow.Actor{UserID: v.ID, Name: v.Name, Roles: v.Roles, GroupID: v.GroupID, Province: v.Province, Regency: v.Regency}}
+	a := &account{view: v, actor: v.Actor()}
 	h.accounts[name] = a
 	return a
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"grantflow/internal/grants"
+	"grantflow/internal/validate"
 	"grantflow/regions"
 	"grantflow/workflow"
 )
@@ -72,6 +73,7 @@ func (s *Server) programPost(c *fiber.Ctx) error {
 		}
 		p.Year = y
 	}
+	p.ApplyDefaults() // the settings the form leaves out, before their tags are checked
 	err = fm.check(p, "program tidak valid")
 	if err == nil {
 		var out workflow.Program
@@ -91,6 +93,7 @@ type groupForm struct {
 	Groups    []workflow.Group
 	Provinces []regions.Province
 	Kinds     []workflow.Kind
+	Levels    []string
 	Fields    map[string]string
 	Remote    bool
 	Created   string
@@ -101,7 +104,7 @@ var groupFields = []string{"kind", "name", "subject", "level", "province", "rege
 	"bank_account_number", "bank_account_name", "npwp", "members"}
 
 func (s *Server) loadGroupForm(c *fiber.Ctx) (groupForm, error) {
-	f := groupForm{Fields: map[string]string{}, Provinces: regions.Provinces(), Kinds: workflow.Kinds}
+	f := groupForm{Fields: map[string]string{}, Provinces: regions.Provinces(), Kinds: workflow.Kinds, Levels: workflow.Levels}
 	var err error
 	f.Groups, err = s.svc.Groups(c.UserContext(), actor(c))
 	return f, err
@@ -145,8 +148,9 @@ func parseMembers(text string) []workflow.Member {
 }
 
 // groupPost registers a group with its members, as POST /groups. The
-// province and regency come from the official list's selects; the
-// service matches them against the same list.
+// province and regency come from the official list's selects (their values
+// are the codes; the service matches names and codes alike), so a page
+// never offers a region the list lacks.
 func (s *Server) groupPost(c *fiber.Ctx) error {
 	f, err := s.loadGroupForm(c)
 	if err != nil {
@@ -182,6 +186,7 @@ func (s *Server) groupPost(c *fiber.Ctx) error {
 	if status == 0 {
 		return err
 	}
+	selectRegion(f.Fields)
 	return s.render(c, status, "admin_groups", "Kelompok", f)
 }
 
@@ -243,7 +248,22 @@ func (s *Server) userPost(c *fiber.Ctx) error {
 	if status == 0 {
 		return err
 	}
+	selectRegion(f.Fields)
 	return s.render(c, status, "admin_users", "Pengguna", f)
+}
+
+// selectRegion writes the province and regency a form sent (the codes of
+// the selects, or names a client typed) as the codes the options carry, so
+// that a form shown again keeps the choice; a region the list lacks stays
+// as sent, with its error beside the select.
+func selectRegion(fields map[string]string) {
+	place, ps := validate.Region(fields["province"], fields["regency"])
+	if p, err := regions.FindProvince(fields["province"]); err == nil {
+		fields["province"] = p.Code
+	}
+	if len(ps) == 0 {
+		fields["province"], fields["regency"] = place.Codes()
+	}
 }
 
 // hasRole reports whether r was ticked.

@@ -338,7 +338,7 @@ func TestPageAdmin(t *testing.T) {
 	want(t, p.get("/admin/program"), 200, "Bantuan KKG 2027", "Rp 1.000.000.000")
 
 	page := p.get("/admin/kelompok")
-	want(t, page, 200, `<optgroup label="Jawa Barat">`, "<option>Kota Bandung</option>", h.groupA.Name)
+	want(t, page, 200, `<optgroup label="Jawa Barat">`, `<option value="32.73">Kota Bandung</option>`, h.groupA.Name)
 	var members strings.Builder
 	for i := range 16 {
 		pos := "anggota"
@@ -354,7 +354,7 @@ func TestPageAdmin(t *testing.T) {
 		"sk_number": {"B-77/Kk.10.02/2026"}, "bank_name": {"Bank Syariah Indonesia"}, "bank_account_number": {"7000111222"},
 		"bank_account_name": {"KKG MI Kota Cimahi"}, "members": {"Guru Satu; 123; MIN 2; ketua\n"}}
 	r = p.post("/admin/kelompok", grp)
-	want(t, r, http.StatusUnprocessableEntity, `id="members-galat">`, "Guru Satu; 123; MIN 2; ketua", `<option selected>Kota Cimahi</option>`)
+	want(t, r, http.StatusUnprocessableEntity, `id="members-galat">`, "Guru Satu; 123; MIN 2; ketua", `<option value="32.77" selected>Kota Cimahi</option>`)
 	want(t, p.post("/admin/kelompok", url.Values{"_csrf": {""}}), http.StatusForbidden)
 	grp.Set("members", members.String())
 	r = p.post("/admin/kelompok", grp)

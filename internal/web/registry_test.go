@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"grantflow/workflow"
@@ -204,7 +205,7 @@ func TestGroups(t *testing.T) {
 	inside := validGroup(workflow.KKG, "KKG MI Kecamatan Lembang", "Kabupaten Bandung Barat", 15)
 	expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), inside), http.StatusCreated, "verifier inside scope")
 	outside := groupJSON(inside, func(g *workflow.Group) {
-		g.Province, g.Name, g.BankAccountName = "Jawa Timur", "KKG MI Kecamatan Batu", "KKG MI Kecamatan Batu"
+		g.Province, g.Regency, g.Name, g.BankAccountName = "Jawa Timur", "Kota Batu", "KKG MI Kecamatan Batu", "KKG MI Kecamatan Batu"
 	})
 	if e := expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), outside), http.StatusForbidden, "verifier outside scope"); e.Code != "forbidden" {
 		t.Fatalf("code %q", e.Code)
@@ -296,4 +297,143 @@ func TestUsers(t *testing.T) {
 	// The created person can log in with their roles.
 	r = h.do("POST", "/api/v1/session", "", map[string]string{"email": "staf.baru@uji.grantflow.id", "password": "kata-sandi-baru"})
 	expect(t, r, http.StatusCreated, "new user logs in")
+}
+
+// One group once: the same SK number, the same bank account or more than
+// half of the same members (same kind) is 409 naming the group registered
+// first to staff who may see it, and only that it exists to anyone else;
+// nothing is written.
+func TestGroupOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+	first := h.groupA // KKG in Kota Bandung, 16 members
+	count := func() int {
+		var n int
+		if err := h.db.SQL().QueryRow(`SELECT count(*) FROM groups`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// again is a new group (own SK number, account and members) with one
+	// thing taken from the first.
+	again := func(edit func(*workflow.Group)) workflow.Group {
+		g := validGroup(workflow.KKG, "KKG MI Kecamatan Cibiru Lagi", "Kota Bandung", 16)
+		edit(&g)
+		return g
+	}
+	before := count()
+	for _, c := range []struct {
+		name, field string
+		g           workflow.Group
+	}{
+		{"same SK, spaced and lower case", "sk_number", again(func(g *workflow.Group) {
+			g.SKNumber = strings.ToLower(strings.ReplaceAll(first.SKNumber, "/", " / "))
+		})},
+		{"same account, written with dots", "bank_account_number", again(func(g *workflow.Group) {
+			a := first.BankAccountNumber
+			g.BankAccountNumber = a[:3] + "." + a[3:6] + "-" + a[6:]
+		})},
+		{"9 of 16 members by NIP", "members", again(func(g *workflow.Group) {
+			for i := range 9 {
+				g.Members[i+3].NIP = first.Members[i+3].NIP
+			}
+		})},
+	} {
+		r := h.do("POST", "/api/v1/groups", admin, c.g)
+		e := expect(t, r, http.StatusConflict, c.name)
+		if e.Code != "conflict" || !strings.Contains(e.Message, first.Name) || !e.hasField(c.field) {
+			t.Errorf("%s: %+v, want the first group named and field %s", c.name, e, c.field)
+		}
+	}
+	if n := count(); n != before {
+		t.Fatalf("refused registrations wrote %d groups", n-before)
+	}
+
+	// Members known by SIMPATIKA id count the same; a member matching by
+	// both ids counts once (7 of 15 twice would be 14).
+	bySimpatika := validGroup(workflow.MGBK, "MGBK MA Kota Bandung", "Kota Bandung", 15)
+	for i := range bySimpatika.Members {
+		bySimpatika.Members[i].SimpatikaID = fmt.Sprintf("32730000%08d", i)
+	}
+	bySimpatika = h.newGroup(t, bySimpatika)
+	twin := validGroup(workflow.MGBK, "MGBK MA Kota Bandung Kembar", "Kota Bandung", 15)
+	for i := range 7 {
+		twin.Members[i].NIP, twin.Members[i].SimpatikaID = bySimpatika.Members[i].NIP, bySimpatika.Members[i].SimpatikaID
+	}
+	expect(t, h.do("POST", "/api/v1/groups", admin, twin), http.StatusCreated, "7 of 15 by both ids")
+	twin = validGroup(workflow.MGBK, "MGBK MA Kota Bandung Kembar Lagi", "Kota Bandung", 15)
+	for i := range 8 {
+		twin.Members[i].NIP, twin.Members[i].SimpatikaID = "", bySimpatika.Members[i].SimpatikaID
+	}
+	e := expect(t, h.do("POST", "/api/v1/groups", admin, twin), http.StatusConflict, "8 of 15 by SIMPATIKA id")
+	if !strings.Contains(e.Message, bySimpatika.Name) || !strings.Contains(e.Message, "8 anggota yang sama") {
+		t.Fatalf("by SIMPATIKA id: %+v", e)
+	}
+
+	// Half the members is not more than half; the same members in a group
+	// of another kind are another group.
+	half := again(func(g *workflow.Group) {
+		for i := range 8 {
+			g.Members[i+3].NIP = first.Members[i+3].NIP
+		}
+	})
+	expect(t, h.do("POST", "/api/v1/groups", admin, half), http.StatusCreated, "8 of 16 members")
+	kkm := validGroup(workflow.KKM, "KKM MI Kecamatan Cibiru", "Kota Bandung", 16)
+	kkm.Members = first.Members
+	expect(t, h.do("POST", "/api/v1/groups", admin, kkm), http.StatusCreated, "same members, another kind")
+
+	// A verifier who cannot see the first group learns only that it exists.
+	hidden := validGroup(workflow.KKG, "KKG MI Kecamatan Batu", "", 15)
+	hidden.Province, hidden.Regency, hidden.SKNumber = "Jawa Timur", "Kota Batu", first.SKNumber
+	e = expect(t, h.do("POST", "/api/v1/groups", h.token("verifier_out"), hidden), http.StatusConflict, "duplicate outside scope")
+	if strings.Contains(e.Message, first.Name) || strings.Contains(string(mustJSON(t, e)), fmt.Sprint(first.ID)) ||
+		!strings.Contains(e.Message, "sudah terdaftar") || !e.hasField("sk_number") {
+		t.Fatalf("outside scope: %+v", e)
+	}
+	// The Jawa Barat verifier may see it, so is told which group.
+	seen := validGroup(workflow.KKG, "KKG MI Kecamatan Cibiru Kembar", "Kota Bandung", 15)
+	seen.BankAccountNumber = first.BankAccountNumber
+	if e := expect(t, h.do("POST", "/api/v1/groups", h.token("verifier"), seen), http.StatusConflict, "duplicate in scope"); !strings.Contains(e.Message, first.Name) {
+		t.Fatalf("in scope: %+v", e)
+	}
+}
+
+// Two registrations of the same group at once: one is 201, the other 409
+// (the check and the insert run under one advisory lock).
+func TestGroupOnceConcurrent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+	for round := range 3 {
+		g := validGroup(workflow.KKG, fmt.Sprintf("KKG MI Kecamatan Serentak %d", round), "Kota Bandung", 15)
+		statuses := make(chan int, 2)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range 2 {
+			go func() {
+				start.Wait()
+				statuses <- h.do("POST", "/api/v1/groups", admin, g).status
+			}()
+		}
+		start.Done()
+		got := []int{<-statuses, <-statuses}
+		slices.Sort(got)
+		if got[0] != http.StatusCreated || got[1] != http.StatusConflict {
+			t.Fatalf("round %d: statuses %v, want one 201 and one 409", round, got)
+		}
+	}
+	var n int
+	if err := h.db.SQL().QueryRow(`SELECT count(*) FROM groups WHERE name LIKE 'KKG MI Kecamatan Serentak %'`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d groups registered (%v), want 3", n, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -1,0 +1,30 @@
+-- +goose Up
+-- One group once (issue #8 item 5): the same SK number or the same bank
+-- account cannot be registered twice. The keys are compared as people write
+-- them differently: an SK number without spaces and in upper case, an account
+-- number by its digits. The service checks these (and the members rule, which
+-- no index can express) under an advisory lock and names the existing group;
+-- the indexes are the backstop for any other writer.
+--
+-- Rows registered twice before this migration are kept (grants may hang on
+-- them): each later copy points at the first group it repeats and is left out
+-- of the indexes; `grantflow migrate` lists them for an administrator.
+ALTER TABLE groups ADD COLUMN duplicate_of bigint REFERENCES groups (id);
+UPDATE groups g SET duplicate_of = d.first FROM (
+    SELECT n.id, (SELECT min(o.id) FROM groups o
+        WHERE o.id < n.id
+          AND (upper(regexp_replace(o.sk_number, '\s', '', 'g')) = upper(regexp_replace(n.sk_number, '\s', '', 'g'))
+            OR regexp_replace(o.bank_account_number, '\D', '', 'g') = regexp_replace(n.bank_account_number, '\D', '', 'g'))) AS first
+    FROM groups n) d
+WHERE d.id = g.id AND d.first IS NOT NULL;
+CREATE UNIQUE INDEX groups_sk_once ON groups (upper(regexp_replace(sk_number, '\s', '', 'g'))) WHERE duplicate_of IS NULL;
+CREATE UNIQUE INDEX groups_account_once ON groups (regexp_replace(bank_account_number, '\D', '', 'g')) WHERE duplicate_of IS NULL;
+
+-- The members rule looks members up by their ids.
+CREATE INDEX members_nip ON members (nip) WHERE nip <> '';
+CREATE INDEX members_simpatika ON members (simpatika_id) WHERE simpatika_id <> '';
+
+-- Every group written from now on names its region by code (0140, 0141):
+-- NOT VALID leaves the legacy rows that matched no official name as they
+-- are, and checks every row inserted or changed.
+ALTER TABLE groups ADD CONSTRAINT groups_region_coded CHECK (province_code <> '' AND regency_code <> '') NOT VALID;
