@@ -17,6 +17,7 @@ import (
 	"github.com/go-pdf/fpdf"
 	"github.com/lib/pq"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -283,7 +284,7 @@ func (w *actWorld) funded(ctx context.Context, kind workflow.Kind, members int) 
 	if kind == workflow.KKM {
 		g.Level = "MTs"
 	}
-	g.Members = grants.DemoMembers(100+w.n, members, "MIS Bench 1", "MIS Bench 2")
+	g.Members = demo.Members(100+w.n, members, "MIS Bench 1", "MIS Bench 2")
 	grp, err := w.svc.CreateGroup(ctx, grants.System, g)
 	if err != nil {
 		return grants.View{}, workflow.Actor{}, grp, err
@@ -296,7 +297,7 @@ func (w *actWorld) funded(ctx context.Context, kind workflow.Kind, members int) 
 	if err != nil {
 		return v, tr, grp, err
 	}
-	if v, err = w.svc.SaveProposal(ctx, tr, v.ID, grants.DemoProposal(kind, w.today.AddDays(5))); err != nil {
+	if v, err = w.svc.SaveProposal(ctx, tr, v.ID, demo.Proposal(kind, w.today.AddDays(5))); err != nil {
 		return v, tr, grp, err
 	}
 	for _, s := range []struct {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/workflow"
@@ -55,7 +56,7 @@ func TestHeldSessionClearsAtRisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenGrant: %v", err)
 	}
-	if _, err := f.svc.SaveProposal(ctx, first.treasurer, v.ID, grants.DemoProposal(workflow.KKG, today.AddDays(5))); err != nil {
+	if _, err := f.svc.SaveProposal(ctx, first.treasurer, v.ID, demo.Proposal(workflow.KKG, today.AddDays(5))); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}
 	for _, s := range []struct {

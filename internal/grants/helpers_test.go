@@ -14,6 +14,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -32,7 +33,7 @@ type world struct {
 	byStat map[workflow.State]grants.View
 }
 
-// seed gives t its own database filled by grants.SeedDemo. The demo is the
+// seed gives t its own database filled by demo.Seed. The demo is the
 // fixture because it drives every grant through the service, the way people do.
 func seed(t *testing.T) *world {
 	t.Helper()
@@ -43,7 +44,7 @@ func seed(t *testing.T) *world {
 	}
 	svc := grants.New(db, grants.Options{Store: store})
 	var out bytes.Buffer
-	if err := grants.SeedDemo(ctxT(t), svc, &out); err != nil {
+	if err := demo.Seed(ctxT(t), svc, &out); err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}
 	return newWorld(t, db, svc, out.String())
@@ -55,24 +56,24 @@ func seed(t *testing.T) *world {
 // DATABASE … TEMPLATE, so each test still owns its database.
 func seeded(t *testing.T) *world {
 	t.Helper()
-	demo.once.Do(func() {
+	demoTmpl.once.Do(func() {
 		ctx := context.Background()
-		demo.name = "grantflow_demo_" + randomHex()
-		db, err := postgres.Open(ctx, pgtest.URL(demo.name))
+		demoTmpl.name = "grantflow_demo_" + randomHex()
+		db, err := postgres.Open(ctx, pgtest.URL(demoTmpl.name))
 		if err != nil {
-			demo.err = err
+			demoTmpl.err = err
 			return
 		}
 		defer db.Close()
-		if demo.err = db.Migrate(ctx); demo.err != nil {
+		if demoTmpl.err = db.Migrate(ctx); demoTmpl.err != nil {
 			return
 		}
 		var out bytes.Buffer
-		demo.err = grants.SeedDemo(ctx, grants.New(db, grants.Options{}), &out)
-		demo.out = out.String()
+		demoTmpl.err = demo.Seed(ctx, grants.New(db, grants.Options{}), &out)
+		demoTmpl.out = out.String()
 	})
-	if demo.err != nil {
-		t.Fatalf("seeding the demo template: %v", demo.err)
+	if demoTmpl.err != nil {
+		t.Fatalf("seeding the demo template: %v", demoTmpl.err)
 	}
 	name := "grantflow_test_" + randomHex()
 	admin, err := sql.Open("postgres", pgtest.AdminURL())
@@ -80,7 +81,7 @@ func seeded(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(demo.name)); err != nil {
+	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(demoTmpl.name)); err != nil {
 		t.Fatalf("clone the demo: %v", err)
 	}
 	t.Cleanup(func() { dropDatabase(name) })
@@ -89,10 +90,10 @@ func seeded(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newWorld(t, db, grants.New(db, grants.Options{}), demo.out)
+	return newWorld(t, db, grants.New(db, grants.Options{}), demoTmpl.out)
 }
 
-var demo struct {
+var demoTmpl struct {
 	once sync.Once
 	name string
 	out  string
@@ -101,8 +102,8 @@ var demo struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if demo.name != "" {
-		dropDatabase(demo.name)
+	if demoTmpl.name != "" {
+		dropDatabase(demoTmpl.name)
 	}
 	os.Exit(code)
 }

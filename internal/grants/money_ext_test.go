@@ -27,6 +27,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
@@ -142,7 +143,7 @@ func (f *mxFix) draftGrant(t *testing.T) *mxFunded {
 	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 700+f.n), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("72%08d", 5000+f.n), BankAccountName: name}
-	spec.Members = grants.DemoMembers(f.n, 15, "MIN 2 Kota Bandung")
+	spec.Members = demo.Members(f.n, 15, "MIN 2 Kota Bandung")
 	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)
@@ -162,7 +163,7 @@ func (f *mxFix) recommendedGrant(t *testing.T) *mxFunded {
 	t.Helper()
 	ctx := mxCtxOf(t)
 	g := f.draftGrant(t)
-	p := grants.DemoProposal(workflow.KKG, f.today.AddDays(5)) // total 10 725 000
+	p := demo.Proposal(workflow.KKG, f.today.AddDays(5)) // total 10 725 000
 	if _, err := f.svc.SaveProposal(ctx, g.treasurer, g.id, p); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}

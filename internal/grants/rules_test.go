@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
@@ -80,7 +81,7 @@ func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 
 	// While the proposal is edited, amount_requested is its budget's total.
 	draft := f.draftGrant(t)
-	p := grants.DemoProposal(workflow.KKG, f.today.AddDays(5))
+	p := demo.Proposal(workflow.KKG, f.today.AddDays(5))
 	v, err := f.svc.SaveProposal(ctx, draft.treasurer, draft.id, p)
 	if err != nil {
 		t.Fatal(err)

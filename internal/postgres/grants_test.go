@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -63,7 +64,7 @@ func kkmGroup(name string) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKM, Name: name, Level: "MTs", Province: "Jawa Barat", Regency: "Kabupaten Uji",
 		SKNumber: "B-1/Kk.10/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7100012345",
 		BankAccountName: name}
-	g.Members = grants.DemoMembers(0, 10, "MTs Uji 1", "MTs Uji 2")
+	g.Members = demo.Members(0, 10, "MTs Uji 1", "MTs Uji 2")
 	return g
 }
 

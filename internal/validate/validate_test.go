@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/validate"
 	"grantflow/workflow"
@@ -18,7 +19,7 @@ func TestEachRuleFailsAlone(t *testing.T) {
 	}
 	group := func() workflow.Group {
 		g := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Uji", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung"}
-		g.Members = grants.DemoMembers(1, 15)
+		g.Members = demo.Members(1, 15)
 		return g
 	}
 	cases := []struct {

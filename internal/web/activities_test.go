@@ -27,6 +27,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
@@ -288,9 +289,9 @@ func (h *harness) checkSteps(t *testing.T, who, treasurer string, id int64, tran
 	return got.NextSteps
 }
 
-// proposalBody is grants.DemoProposal as a client writes it.
+// proposalBody is demo.Proposal as a client writes it.
 func proposalBody(k workflow.Kind, from workflow.Date) map[string]any {
-	p := grants.DemoProposal(k, from)
+	p := demo.Proposal(k, from)
 	acts := []map[string]any{}
 	for _, a := range p.Activities {
 		acts = append(acts, map[string]any{"kind": a.Kind, "title": a.Title, "planned_on": a.PlannedOn.String(), "planned_participants": 30})
@@ -313,7 +314,7 @@ func TestActivitiesJourney(t *testing.T) {
 	h, _ := withStore(t, newHarness(t))
 	spec := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Kecamatan Arcamanik", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "B-4321/Kk.10.11/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7198765432",
-		BankAccountName: "KKG MI Kecamatan Arcamanik", Members: grants.DemoMembers(9, 30, "MIN 1 Kota Bandung", "MIS Al-Ikhlas Arcamanik")}
+		BankAccountName: "KKG MI Kecamatan Arcamanik", Members: demo.Members(9, 30, "MIN 1 Kota Bandung", "MIS Al-Ikhlas Arcamanik")}
 	grp := h.newGroup(t, spec)
 	h.addPeople(t, grp, "arc")
 	chair, treasurer := "arcchair", "arctreasurer"

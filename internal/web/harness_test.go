@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -142,7 +143,7 @@ func validGroup(kind workflow.Kind, name, regency string, n int) workflow.Group 
 	if kind == workflow.MGMP {
 		g.Subject = "Matematika"
 	}
-	g.Members = grants.DemoMembers(0, n)
+	g.Members = demo.Members(0, n)
 	return g
 }
 
@@ -432,7 +433,7 @@ func (h *harness) grantIn(t testing.TB, prog workflow.Program, grp workflow.Grou
 	if target == workflow.Draft {
 		return v
 	}
-	if v, err = h.svc.SaveProposal(ctx, chair, v.ID, grants.DemoProposal(grp.Kind, proposalStart)); err != nil {
+	if v, err = h.svc.SaveProposal(ctx, chair, v.ID, demo.Proposal(grp.Kind, proposalStart)); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}
 	step := func(who workflow.Actor, a workflow.Action, in grants.ActInput) {

@@ -38,6 +38,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"grantflow/internal/auth"
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
@@ -188,14 +189,14 @@ func mxGroupSpec(i int) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 500+i), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("71%08d", 3000+i), BankAccountName: name}
-	g.Members = grants.DemoMembers(i, 15)
+	g.Members = demo.Members(i, 15)
 	return g
 }
 
 // mxProposal is the demo proposal with a larger konsumsi line (6 750 000),
 // so that a single receipt may pass the meterai threshold. Total 14 100 000.
 func mxProposal(from workflow.Date) workflow.Proposal {
-	p := grants.DemoProposal(workflow.KKG, from)
+	p := demo.Proposal(workflow.KKG, from)
 	p.Budget[0].Quantity = 150
 	return p
 }
