@@ -16,8 +16,8 @@ import (
 // next grant, held today, makes it active again.
 func TestHeldSessionClearsAtRisk(t *testing.T) {
 	t.Parallel()
-	f := mxNewFix(t, mxLocal(t))
-	ctx := mxCtxOf(t)
+	f := newFixture(t, localStore(t))
+	ctx := ctxT(t)
 	first := f.fundedGrant(t) // activity period ends today+200
 	groupID := first.view.GroupID
 

@@ -3,16 +3,19 @@ package grants_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
@@ -50,24 +53,22 @@ func seed(t *testing.T) *world {
 	return newWorld(t, db, svc, out.String())
 }
 
-// seeded gives t its own copy of a database seeded once per test binary:
-// seeding hashes 24 passwords and drives 9 grants, which would dominate the
-// run if every test did it. The copy is made like pgtest's, with CREATE
-// DATABASE … TEMPLATE, so each test still owns its database.
+// seeded gives t its own copy (pgtest.Clone) of a database seeded once per
+// test binary: seeding hashes 24 passwords and drives 9 grants, which would
+// dominate the run if every test did it.
 func seeded(t *testing.T) *world {
 	t.Helper()
 	demoTmpl.once.Do(func() {
 		ctx := context.Background()
-		demoTmpl.name = "grantflow_demo_" + randomHex()
+		if demoTmpl.name, demoTmpl.err = pgtest.Create(ctx); demoTmpl.err != nil {
+			return
+		}
 		db, err := postgres.Open(ctx, pgtest.URL(demoTmpl.name))
 		if err != nil {
 			demoTmpl.err = err
 			return
 		}
 		defer db.Close()
-		if demoTmpl.err = db.Migrate(ctx); demoTmpl.err != nil {
-			return
-		}
 		var out bytes.Buffer
 		demoTmpl.err = demo.Seed(ctx, grants.New(db, grants.Options{}), &out)
 		demoTmpl.out = out.String()
@@ -75,21 +76,7 @@ func seeded(t *testing.T) *world {
 	if demoTmpl.err != nil {
 		t.Fatalf("seeding the demo template: %v", demoTmpl.err)
 	}
-	name := "grantflow_test_" + randomHex()
-	admin, err := sql.Open("postgres", pgtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(demoTmpl.name)); err != nil {
-		t.Fatalf("clone the demo: %v", err)
-	}
-	t.Cleanup(func() { dropDatabase(name) })
-	db, err := postgres.Open(context.Background(), pgtest.URL(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := pgtest.Clone(t, demoTmpl.name)
 	return newWorld(t, db, grants.New(db, grants.Options{}), demoTmpl.out)
 }
 
@@ -103,24 +90,9 @@ var demoTmpl struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if demoTmpl.name != "" {
-		dropDatabase(demoTmpl.name)
+		pgtest.Drop(demoTmpl.name)
 	}
 	os.Exit(code)
-}
-
-func dropDatabase(name string) {
-	a, err := sql.Open("postgres", pgtest.AdminURL())
-	if err != nil {
-		return
-	}
-	defer a.Close()
-	_, _ = a.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(name) + " WITH (FORCE)")
-}
-
-func randomHex() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func newWorld(t *testing.T, db *postgres.DB, svc *grants.Service, out string) *world {
@@ -225,4 +197,200 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// ---------------------------------------------------------------------------
+// A fixture built per test: for tests that need grants of their own (money,
+// activities, audits) rather than the demo's.
+
+// fixture is a database with a programme, the staff a grant needs, and a
+// service whose clock a test may move forward.
+type fixture struct {
+	db       *postgres.DB
+	svc      *grants.Service
+	store    evidence.Store
+	prog     workflow.Program
+	today    workflow.Date
+	skew     atomic.Int64 // nanoseconds added to the service clock
+	verifier workflow.Actor
+	approver workflow.Actor
+	finance  workflow.Actor
+	n        int
+}
+
+// newFixture gives t its own database and a service on store st whose
+// clock is the wall clock plus f.skew; the programme is open around today.
+func newFixture(t *testing.T, st evidence.Store) *fixture {
+	t.Helper()
+	ctx := ctxT(t)
+	f := &fixture{db: pgtest.New(t), store: st}
+	// Ten connections still run the concurrency tests' transactions side by
+	// side while leaving room on a server shared by parallel test binaries.
+	f.db.SQL().SetMaxOpenConns(10)
+	f.svc = grants.New(f.db, grants.Options{Store: st, Now: func() time.Time {
+		return time.Now().Add(time.Duration(f.skew.Load()))
+	}})
+	f.today = workflow.DateOf(time.Now().In(workflow.Jakarta))
+	var err error
+	f.prog, err = f.svc.CreateProgram(ctx, grants.System, workflow.Program{
+		Name: "Program Uji Layanan Keuangan", Year: f.today.Time().Year(),
+		ProposalOpensOn: f.today.AddDays(-60), ProposalClosesOn: f.today.AddDays(30),
+		ActivityEndsOn: f.today.AddDays(200), ReportDueOn: f.today.AddDays(230), BudgetTotal: 1_000_000_000,
+	})
+	if err != nil {
+		t.Fatalf("CreateProgram: %v", err)
+	}
+	f.verifier = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleVerifier}})
+	f.approver = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleApprover}})
+	f.finance = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleFinance}})
+	return f
+}
+
+func localStore(t *testing.T) evidence.Store {
+	st, err := evidence.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func s3Store(t *testing.T) evidence.Store {
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
+	ts := httptest.NewServer(faker.Server())
+	t.Cleanup(ts.Close)
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := evidence.NewS3(context.Background(), evidence.S3Config{Endpoint: u.Host, Region: "us-east-1", Bucket: "evidence",
+		AccessKey: "test", SecretKey: "test-secret", Prefix: "gc", TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (f *fixture) user(t *testing.T, in grants.NewUser) workflow.Actor {
+	t.Helper()
+	f.n++
+	in.Email = fmt.Sprintf("mxsvc%d@uji.grantflow.id", f.n)
+	in.Name = fmt.Sprintf("Pengguna Layanan %d", f.n)
+	in.Password = "kata-sandi-uji-panjang"
+	u, err := f.svc.CreateUser(ctxT(t), grants.System, in)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+}
+
+// testGrant is one group's grant with its treasurer, as the fixture drives it.
+type testGrant struct {
+	id        int64
+	treasurer workflow.Actor
+	view      grants.View
+	lines     map[string]workflow.BudgetLine
+}
+
+// draftGrant opens a grant for a new group and returns it with its treasurer.
+func (f *fixture) draftGrant(t *testing.T) *testGrant {
+	t.Helper()
+	ctx := ctxT(t)
+	f.n++
+	name := fmt.Sprintf("KKG MI Kecamatan Layanan %d", f.n)
+	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
+		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 700+f.n), BankName: "Bank Syariah Indonesia",
+		BankAccountNumber: fmt.Sprintf("72%08d", 5000+f.n), BankAccountName: name}
+	spec.Members = demo.Members(f.n, 15, "MIN 2 Kota Bandung")
+	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
+	if err != nil {
+		t.Fatalf("CreateGroup: %v", err)
+	}
+	g := &testGrant{treasurer: f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: grp.ID})}
+	v, err := f.svc.OpenGrant(ctx, g.treasurer, f.prog.ID, grp.ID)
+	if err != nil {
+		t.Fatalf("OpenGrant: %v", err)
+	}
+	g.id = v.ID
+	return g
+}
+
+// recommendedGrant takes a new draft through proposal, submission and
+// review to recommended (10 725 000 requested and recommended).
+func (f *fixture) recommendedGrant(t *testing.T) *testGrant {
+	t.Helper()
+	ctx := ctxT(t)
+	g := f.draftGrant(t)
+	p := demo.Proposal(workflow.KKG, f.today.AddDays(5)) // total 10 725 000
+	if _, err := f.svc.SaveProposal(ctx, g.treasurer, g.id, p); err != nil {
+		t.Fatalf("SaveProposal: %v", err)
+	}
+	for _, s := range []struct {
+		who    workflow.Actor
+		action workflow.Action
+		in     grants.ActInput
+	}{
+		{g.treasurer, workflow.Submit, grants.ActInput{}},
+		{f.verifier, workflow.StartReview, grants.ActInput{}},
+		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
+	} {
+		if _, err := f.svc.Act(ctx, s.who, g.id, s.action, s.in); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+	}
+	return g
+}
+
+// fundedGrant drives a new group's grant to funded (tranche 1 transferred 20
+// days ago) through the service, the way people do.
+func (f *fixture) fundedGrant(t *testing.T) *testGrant {
+	t.Helper()
+	ctx := ctxT(t)
+	g := f.recommendedGrant(t)
+	if _, err := f.svc.Act(ctx, f.approver, g.id, workflow.Approve, grants.ActInput{Comment: "Disetujui."}); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	if _, err := f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500,
+		TransferredOn: f.today.AddDays(-20), Reference: fmt.Sprintf("TRF-%d", g.id)}); err != nil {
+		t.Fatalf("Disburse: %v", err)
+	}
+	g.view = f.grant(t, g)
+	g.lines = map[string]workflow.BudgetLine{}
+	for _, b := range g.view.Budget {
+		g.lines[b.Category] = b
+	}
+	return g
+}
+
+func (f *fixture) grant(t *testing.T, g *testGrant) grants.View {
+	t.Helper()
+	v, err := f.svc.Grant(ctxT(t), grants.System, g.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (f *fixture) ingest(t *testing.T, b []byte) *evidence.Object {
+	t.Helper()
+	obj, err := f.svc.Ingest(ctxT(t), bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("Ingest: %v", err)
+	}
+	return &obj
+}
+
+func (f *fixture) spend(t *testing.T, g *testGrant, category string, amount int64, receipt *evidence.Object) (workflow.Expense, error) {
+	return f.svc.RecordExpense(ctxT(t), g.treasurer, g.id, grants.ExpenseInput{
+		SpentOn: f.today.AddDays(-5), BudgetLineID: g.lines[category].ID,
+		Vendor: "Toko Sumber Rejeki", Description: "Belanja " + category, Amount: amount}, receipt)
+}
+
+// wantField fails t unless err has code and, when field is not "", names
+// field in its details.
+func wantField(t *testing.T, what string, err error, code workflow.Code, field string) {
+	t.Helper()
+	wantCode(t, what, err, code)
+	if field != "" && !hasField(err, field) {
+		t.Fatalf("%s: %v does not name %q", what, err, field)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -170,4 +171,40 @@ func PDF(prefix []byte) ([]byte, int) {
 	}
 	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
 	return b, xref
+}
+
+// Tiny returns a w×h image whose pixels depend on seed, so that different
+// seeds give different files (and SHA-256s); it is the receipt or photo of
+// tests that only need a valid, distinct image, not a realistic one.
+func Tiny(seed, w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetRGBA(x, y, color.RGBA{uint8(seed*37 + x*20), uint8(seed*11 + y*30), uint8(seed >> 8), 255})
+		}
+	}
+	return m
+}
+
+// PNG returns Tiny(seed, 8, 6) encoded as PNG.
+func PNG(t testing.TB, seed int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, Tiny(seed, 8, 6)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// JPEG returns Tiny(seed, w, h) encoded as JPEG at quality 90.
+func JPEG(t testing.TB, seed, w, h int) []byte {
+	t.Helper()
+	return EncodeJPEG(t, Tiny(seed, w, h), 90)
+}
+
+// NotePDF is PDF with note as a comment line, so that different notes give
+// different files.
+func NotePDF(note string) []byte {
+	b, _ := PDF([]byte("% " + note + "\n"))
+	return b
 }
