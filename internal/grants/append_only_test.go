@@ -17,7 +17,7 @@ func moneyWorld(t *testing.T) (*fixture, *testGrant, map[string]int64) {
 	ctx := ctxT(t)
 	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t)
-	kept, err := f.spend(t, g, "konsumsi", 500_000, f.ingest(t, evidencetest.PNG(t, 61)))
+	kept, err := f.spend(t, g, "konsumsi", 500_000, f.ingest(t, evidencetest.PNG(t, 61, 8, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}

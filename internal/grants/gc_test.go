@@ -27,7 +27,7 @@ func TestCollectGarbage(t *testing.T) {
 			g := f.fundedGrant(t)
 
 			// Referenced: a PNG receipt (+ preview), a JPEG photo (+ preview), a PDF refund proof.
-			receipt := f.ingest(t, evidencetest.PNG(t, 1))
+			receipt := f.ingest(t, evidencetest.PNG(t, 1, 8, 6))
 			if _, err := f.spend(t, g, "konsumsi", 100_000, receipt); err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestCollectGarbage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			orphanPNG, err := evidence.Ingest(ctx, f.store, bytes.NewReader(evidencetest.PNG(t, 3)), 0)
+			orphanPNG, err := evidence.Ingest(ctx, f.store, bytes.NewReader(evidencetest.PNG(t, 3, 8, 6)), 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,19 +6,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
 	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -141,35 +137,10 @@ func (w *world) chairOf(t *testing.T, groupID int64) workflow.Actor {
 	return w.actor(t, email)
 }
 
-// tamper runs stmt as the superuser with the append-only trigger switched off
-// for the duration of one transaction: what an attacker with database access
-// could do, and what audit verify must detect.
+// tamper is pgtest.TamperEvents: stmt run with the append-only trigger off.
 func tamper(t *testing.T, db *sql.DB, stmt string, args ...any) {
 	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{`ALTER TABLE grant_events DISABLE TRIGGER grant_events_append_only`, stmt,
-		`ALTER TABLE grant_events ENABLE TRIGGER grant_events_append_only`} {
-		var a []any
-		if q == stmt {
-			a = args
-		}
-		res, err := tx.Exec(q, a...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		if q == stmt {
-			if n, _ := res.RowsAffected(); n != 1 {
-				t.Fatalf("%s changed %d rows, want 1", q, n)
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.TamperEvents(t, db, stmt, args...)
 }
 
 func wantCode(t *testing.T, what string, err error, code workflow.Code) {
@@ -255,14 +226,7 @@ func localStore(t *testing.T) evidence.Store {
 }
 
 func s3Store(t *testing.T) evidence.Store {
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
-	ts := httptest.NewServer(faker.Server())
-	t.Cleanup(ts.Close)
-	u, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := evidence.NewS3(context.Background(), evidence.S3Config{Endpoint: u.Host, Region: "us-east-1", Bucket: "evidence",
+	st, err := evidence.NewS3(context.Background(), evidence.S3Config{Endpoint: evidencetest.FakeS3(t), Region: "us-east-1", Bucket: "evidence",
 		AccessKey: "test", SecretKey: "test-secret", Prefix: "gc", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestLedgerBoundaryDays(t *testing.T) {
 	spend := func(cat string, on workflow.Date, amount, ppn, pph int64) (workflow.Expense, error) {
 		seed++
 		return f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: on, BudgetLineID: g.lines[cat].ID,
-			Vendor: "Toko Batas Hari", Description: "Belanja " + cat, Amount: amount, TaxPPN: ppn, TaxPPh: pph}, f.ingest(t, evidencetest.PNG(t, seed)))
+			Vendor: "Toko Batas Hari", Description: "Belanja " + cat, Amount: amount, TaxPPN: ppn, TaxPPh: pph}, f.ingest(t, evidencetest.PNG(t, seed, 8, 6)))
 	}
 	mustSpend := func(cat string, on workflow.Date, amount, ppn, pph int64) workflow.Expense {
 		t.Helper()

@@ -21,7 +21,7 @@ func TestMoneyServiceRules(t *testing.T) {
 	ctx := ctxT(t)
 	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t)
-	receipt := f.ingest(t, evidencetest.PNG(t, 9))
+	receipt := f.ingest(t, evidencetest.PNG(t, 9, 8, 6))
 
 	t.Run("every problem at once", func(t *testing.T) {
 		_, err := f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{}, nil)
@@ -69,7 +69,7 @@ func TestMoneyServiceRules(t *testing.T) {
 		const n, each = 20, 100_000
 		objs := make([]*evidence.Object, n)
 		for i := range objs {
-			objs[i] = f.ingest(t, evidencetest.PNG(t, 200+i))
+			objs[i] = f.ingest(t, evidencetest.PNG(t, 200+i, 8, 6))
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, n)

@@ -41,7 +41,7 @@ func TestBackgroundPreviews(t *testing.T) {
 	}
 
 	bg := grants.New(f.db, grants.Options{Store: f.store, BackgroundPreviews: true})
-	fresh, err := bg.Ingest(ctx, bytes.NewReader(evidencetest.PNG(t, 8)))
+	fresh, err := bg.Ingest(ctx, bytes.NewReader(evidencetest.PNG(t, 8, 8, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 	wantField(t, "same NTPN on another grant", err, workflow.EConflict, "")
 
 	// A void then a re-entry with the same receipt is a correction, not a duplicate.
-	receipt := f.ingest(t, evidencetest.PNG(t, 41))
+	receipt := f.ingest(t, evidencetest.PNG(t, 41, 8, 6))
 	first, err := f.spend(t, g, "konsumsi", 20_000, receipt)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := f.fundedGrant(t) // approved 10 725 000, tranche 1 of 7 507 500 received
-	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, evidencetest.PNG(t, 61))); err != nil {
+	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, evidencetest.PNG(t, 61, 8, 6))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.RecordRefund(ctx, a.treasurer, a.id, grants.RefundInput{Amount: 5_507_500,

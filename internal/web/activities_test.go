@@ -12,9 +12,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"hash/crc32"
-	"image"
-	"image/color"
-	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +26,7 @@ import (
 
 	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -68,17 +66,7 @@ func (h *harness) addPeople(t *testing.T, grp workflow.Group, prefix string) {
 
 // actPhoto is a small distinct PNG standing in for a session photo.
 func actPhoto(t testing.TB, seed int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for y := 0; y < 48; y++ {
-		for x := 0; x < 64; x++ {
-			img.Set(x, y, color.RGBA{uint8(seed*53 + x*3), uint8(seed*29 + y*5), uint8(seed), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return evidencetest.PNG(t, seed, 64, 48)
 }
 
 // actSheet is a real one-page PDF standing in for a scanned attendance

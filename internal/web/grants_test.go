@@ -23,6 +23,7 @@ type eventView struct {
 	Comment   string         `json:"comment"`
 	PrevHash  string         `json:"prev_hash"`
 	Hash      string         `json:"hash"`
+	Data      map[string]any `json:"data"`
 }
 
 // events reads a grant's audit trail and checks its hash chain.

@@ -15,10 +15,14 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	exif "github.com/dsoprea/go-exif/v3"
 	exifcommon "github.com/dsoprea/go-exif/v3/common"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	xdraw "golang.org/x/image/draw"
 )
 
@@ -186,11 +190,11 @@ func Tiny(seed, w, h int) *image.RGBA {
 	return m
 }
 
-// PNG returns Tiny(seed, 8, 6) encoded as PNG.
-func PNG(t testing.TB, seed int) []byte {
+// PNG returns Tiny(seed, w, h) encoded as PNG.
+func PNG(t testing.TB, seed, w, h int) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := png.Encode(&b, Tiny(seed, 8, 6)); err != nil {
+	if err := png.Encode(&b, Tiny(seed, w, h)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -207,4 +211,18 @@ func JPEG(t testing.TB, seed, w, h int) []byte {
 func NotePDF(note string) []byte {
 	b, _ := PDF([]byte("% " + note + "\n"))
 	return b
+}
+
+// FakeS3 serves an in-memory S3-compatible API (gofakes3) until t ends and
+// returns its host:port, the Endpoint of an evidence.S3Config.
+func FakeS3(t testing.TB) string {
+	t.Helper()
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
+	ts := httptest.NewServer(faker.Server())
+	t.Cleanup(ts.Close)
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
 }

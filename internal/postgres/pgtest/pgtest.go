@@ -188,3 +188,32 @@ func buildTemplate(ctx context.Context, admin *sql.DB, tmpl string) error {
 	_, err = conn.ExecContext(ctx, "ALTER DATABASE "+pq.QuoteIdentifier(building)+" RENAME TO "+pq.QuoteIdentifier(tmpl))
 	return err
 }
+
+// TamperEvents runs stmt, which must change exactly one row, as the
+// superuser with grant_events' append-only trigger switched off for one
+// transaction: what an attacker with database access could do, and what
+// the audit verification must detect.
+func TamperEvents(t testing.TB, db *sql.DB, stmt string, args ...any) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`ALTER TABLE grant_events DISABLE TRIGGER grant_events_append_only`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tx.Exec(stmt, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%s changed %d rows, want 1", stmt, n)
+	}
+	if _, err := tx.Exec(`ALTER TABLE grant_events ENABLE TRIGGER grant_events_append_only`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
