@@ -12,9 +12,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"hash/crc32"
-	"mime/multipart"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -85,32 +82,15 @@ func actSheet(t testing.TB, text string) []byte {
 	return b.Bytes()
 }
 
-// upload posts a multipart form of fields and one file part.
+// upload posts a multipart form of fields and one file part (none when
+// fileField is "").
 func (h *harness) upload(t testing.TB, who, path string, fields [][2]string, fileField, fileName string, content []byte) result {
 	t.Helper()
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, f := range fields {
-		if err := mw.WriteField(f[0], f[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var files []formFile
 	if fileField != "" {
-		w, err := mw.CreateFormFile(fileField, fileName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(content); err != nil {
-			t.Fatal(err)
-		}
+		files = append(files, formFile{fileField, fileName, "application/octet-stream", content})
 	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, path, &b)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+h.token(who))
-	return h.send(req)
+	return h.postForm(t, who, path, fields, files...)
 }
 
 // actView is the part of a listed activity the tests read.
