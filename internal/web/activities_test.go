@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-pdf/fpdf"
-
 	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/evidence/evidencetest"
@@ -68,19 +66,7 @@ func actPhoto(t testing.TB, seed int) []byte {
 
 // actSheet is a real one-page PDF standing in for a scanned attendance
 // sheet, minutes or a receipt; text makes it distinct.
-func actSheet(t testing.TB, text string) []byte {
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetCreationDate(fixedNow)
-	p.SetCatalogSort(true)
-	p.AddPage()
-	p.SetFont("Helvetica", "", 12)
-	p.Cell(0, 10, text)
-	var b bytes.Buffer
-	if err := p.Output(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func actSheet(t testing.TB, text string) []byte { return evidencetest.Sheet(text, 0) }
 
 // upload posts a multipart form of fields and one file part (none when
 // fileField is "").

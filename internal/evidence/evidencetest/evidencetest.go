@@ -18,9 +18,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	exif "github.com/dsoprea/go-exif/v3"
 	exifcommon "github.com/dsoprea/go-exif/v3/common"
+	"github.com/go-pdf/fpdf"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	xdraw "golang.org/x/image/draw"
@@ -225,4 +227,46 @@ func FakeS3(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return u.Host
+}
+
+// sheetDate is the creation date of every Sheet, so that one text gives
+// one file (and one SHA-256) on every run.
+var sheetDate = time.Date(2026, 3, 10, 3, 0, 0, 0, time.UTC)
+
+// Sheet returns a real one-page A4 PDF made with fpdf, the way an attendance
+// sheet or minutes are scanned to PDF: title, then lines numbered signature
+// rows. Different titles give different files.
+func Sheet(title string, lines int) []byte {
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetCreationDate(sheetDate)
+	p.SetCatalogSort(true)
+	p.AddPage()
+	p.SetFont("Helvetica", "", 11)
+	p.Cell(0, 8, title)
+	for i := range lines {
+		p.Ln(7)
+		p.Cell(0, 7, fmt.Sprintf("%2d. Anggota %d ........................ (tanda tangan)", i+1, i+1))
+	}
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		panic(err) // writing into memory cannot fail
+	}
+	return b.Bytes()
+}
+
+// Padding returns comment lines of pseudo-random letters and digits, about
+// n bytes in all (seeded, so the same on every run), to pass as PDF's
+// prefix when a PDF must be large.
+func Padding(n int, seed uint64) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	r := rand.New(rand.NewPCG(seed, 13))
+	out := make([]byte, 0, n+80)
+	for len(out) < n {
+		out = append(out, '%')
+		for range 78 {
+			out = append(out, alphabet[r.IntN(len(alphabet))])
+		}
+		out = append(out, '\n')
+	}
+	return out
 }
