@@ -5,10 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -76,25 +73,10 @@ func jpegPayload(target, w, h int) payload {
 	}
 }
 
-// encodeJPEG draws a w×h grey-ish gradient with uniform grain of ±grain and
-// encodes it at quality 90; more grain makes a larger file.
+// encodeJPEG is evidencetest.Gradient(w, h, grain) at quality 90; more
+// grain makes a larger file.
 func encodeJPEG(w, h, grain int) []byte {
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	r := rand.New(rand.NewPCG(1, uint64(grain)))
-	for y := range h {
-		for x := range w {
-			v := 128 + x*97/w - y*61/h + r.IntN(2*grain+1) - grain
-			img.Y[y*img.YStride+x] = uint8(min(max(v, 0), 255))
-		}
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = uint8(120+r.IntN(16)), uint8(120+r.IntN(16))
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
-		panic(err) // encoding into memory cannot fail
-	}
-	return b.Bytes()
+	return evidencetest.Encode(evidencetest.Gradient(w, h, grain), 90)
 }
 
 // pdfPayload returns a valid PDF of about size bytes: evidencetest.PDF's

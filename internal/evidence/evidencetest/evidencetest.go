@@ -65,11 +65,34 @@ func Grain(m *image.RGBA, amp int, seed uint64) {
 // EncodeJPEG encodes m at quality q.
 func EncodeJPEG(t testing.TB, m image.Image, q int) []byte {
 	t.Helper()
+	return Encode(m, q)
+}
+
+// Encode is EncodeJPEG for callers without a test (the benchmark).
+func Encode(m image.Image, q int) []byte {
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: q}); err != nil {
-		t.Fatal(err)
+		panic(err) // encoding into memory cannot fail
 	}
 	return b.Bytes()
+}
+
+// Gradient draws a w×h grey-ish gradient with uniform grain of ±grain and
+// slightly tinted chroma, the benchmark's photo: more grain makes a larger
+// JPEG, so a caller can tune a file to a size.
+func Gradient(w, h, grain int) *image.YCbCr {
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	r := rand.New(rand.NewPCG(1, uint64(grain)))
+	for y := range h {
+		for x := range w {
+			v := 128 + x*97/w - y*61/h + r.IntN(2*grain+1) - grain
+			img.Y[y*img.YStride+x] = uint8(min(max(v, 0), 255))
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(120+r.IntN(16)), uint8(120+r.IntN(16))
+	}
+	return img
 }
 
 // Resized scales m to w×h, as a messaging app does before sending a photo.
