@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/workflow"
@@ -56,23 +55,8 @@ func TestHeldSessionClearsAtRisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenGrant: %v", err)
 	}
-	if _, err := f.svc.SaveProposal(ctx, first.treasurer, v.ID, demo.Proposal(workflow.KKG, today.AddDays(5))); err != nil {
-		t.Fatalf("SaveProposal: %v", err)
-	}
-	for _, s := range []struct {
-		who    workflow.Actor
-		action workflow.Action
-		in     grants.ActInput
-	}{
-		{first.treasurer, workflow.Submit, grants.ActInput{}},
-		{f.verifier, workflow.StartReview, grants.ActInput{}},
-		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
-		{f.approver, workflow.Approve, grants.ActInput{Comment: "Disetujui."}},
-	} {
-		if v, err = f.svc.Act(ctx, s.who, v.ID, s.action, s.in); err != nil {
-			t.Fatalf("%s: %v", s.action, err)
-		}
-	}
+	f.recommend(t, first.treasurer, v.ID, today.AddDays(5))
+	v = f.approve(t, v.ID)
 	if _, err := f.svc.Disburse(ctx, f.finance, v.ID, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500, TransferredOn: today, Reference: "TRF-PUTARAN-2"}); err != nil {
 		t.Fatalf("Disburse: %v", err)
 	}

@@ -282,10 +282,18 @@ func (f *fixture) draftGrant(t *testing.T) *testGrant {
 // review to recommended (10 725 000 requested and recommended).
 func (f *fixture) recommendedGrant(t *testing.T) *testGrant {
 	t.Helper()
-	ctx := ctxT(t)
 	g := f.draftGrant(t)
-	p := demo.Proposal(workflow.KKG, f.today.AddDays(5)) // total 10 725 000
-	if _, err := f.svc.SaveProposal(ctx, g.treasurer, g.id, p); err != nil {
+	f.recommend(t, g.treasurer, g.id, f.today.AddDays(5))
+	return g
+}
+
+// recommend writes the demo proposal (sessions from day from, total
+// 10 725 000) on grant id as treasurer, submits it, and has the verifier
+// review and recommend it in full.
+func (f *fixture) recommend(t *testing.T, treasurer workflow.Actor, id int64, from workflow.Date) {
+	t.Helper()
+	ctx := ctxT(t)
+	if _, err := f.svc.SaveProposal(ctx, treasurer, id, demo.Proposal(workflow.KKG, from)); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}
 	for _, s := range []struct {
@@ -293,15 +301,24 @@ func (f *fixture) recommendedGrant(t *testing.T) *testGrant {
 		action workflow.Action
 		in     grants.ActInput
 	}{
-		{g.treasurer, workflow.Submit, grants.ActInput{}},
+		{treasurer, workflow.Submit, grants.ActInput{}},
 		{f.verifier, workflow.StartReview, grants.ActInput{}},
 		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
 	} {
-		if _, err := f.svc.Act(ctx, s.who, g.id, s.action, s.in); err != nil {
+		if _, err := f.svc.Act(ctx, s.who, id, s.action, s.in); err != nil {
 			t.Fatalf("%s: %v", s.action, err)
 		}
 	}
-	return g
+}
+
+// approve has the fixture's approver approve grant id and returns it.
+func (f *fixture) approve(t *testing.T, id int64) grants.View {
+	t.Helper()
+	v, err := f.svc.Act(ctxT(t), f.approver, id, workflow.Approve, grants.ActInput{Comment: "Disetujui."})
+	if err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	return v
 }
 
 // fundedGrant drives a new group's grant to funded (tranche 1 transferred 20
@@ -310,9 +327,7 @@ func (f *fixture) fundedGrant(t *testing.T) *testGrant {
 	t.Helper()
 	ctx := ctxT(t)
 	g := f.recommendedGrant(t)
-	if _, err := f.svc.Act(ctx, f.approver, g.id, workflow.Approve, grants.ActInput{Comment: "Disetujui."}); err != nil {
-		t.Fatalf("approve: %v", err)
-	}
+	f.approve(t, g.id)
 	if _, err := f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500,
 		TransferredOn: f.today.AddDays(-20), Reference: fmt.Sprintf("TRF-%d", g.id)}); err != nil {
 		t.Fatalf("Disburse: %v", err)
