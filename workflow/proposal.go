@@ -13,103 +13,66 @@ const (
 	MaxTextLen     = 10_000 // characters in background, objectives, sustainability plan, comments
 )
 
-// Normalize cleans and checks the shape of a proposal as written with PUT
-// /grants/{id}/proposal. A draft may be incomplete (empty texts, too few
-// sessions, no budget: Apply(Submit) judges completeness); what is given must
-// be well formed. Normalize trims every text, numbers activities and budget
-// lines from 1 in the order given (Seq), marks activities planned and clears
-// any realisation data a client sent, and computes each line's Amount =
-// Quantity × UnitPrice. Spent is derived from expenses, never written by a
-// proposal, so it is reset to 0.
+// Normalize cleans a proposal as written with PUT /grants/{id}/proposal and
+// works out what follows from its fields: it trims every text, lower-cases
+// the activity kinds, numbers activities and budget lines from 1 in the order
+// given (Seq), marks activities planned and clears any realisation data a
+// client sent, and sets each line's Amount = Quantity × UnitPrice. Spent is
+// derived from expenses, never written by a proposal, so it is reset to 0.
 //
-// On failure it returns an EUnprocessable *Error with every problem (fields
-// such as activities[0].title or budget[2].unit_price) and leaves p unchanged.
+// The field rules (required texts, lengths, kinds, ranges, list sizes) are
+// the struct tags of Proposal, Activity and BudgetLine, checked at the
+// boundary by internal/validate on the cleaned proposal. A draft may be
+// incomplete (Apply(Submit) judges completeness). p is cleaned even when
+// Normalize fails, so that those checks see the trimmed text.
+//
+// The one rule left here spans two fields: a line whose Quantity × UnitPrice
+// exceeds MaxAmount makes Normalize return an EUnprocessable *Error naming
+// budget[i].amount.
 func (p *Proposal) Normalize() error {
 	var ps Problems
 	out := Proposal{
 		Background:         strings.TrimSpace(p.Background),
 		Objectives:         strings.TrimSpace(p.Objectives),
 		SustainabilityPlan: strings.TrimSpace(p.SustainabilityPlan),
-		Activities:         []Activity{},
-		Budget:             []BudgetLine{},
+		Activities:         make([]Activity, 0, len(p.Activities)),
+		Budget:             make([]BudgetLine, 0, len(p.Budget)),
 	}
-	maxText(&ps, "background", out.Background, MaxTextLen)
-	maxText(&ps, "objectives", out.Objectives, MaxTextLen)
-	maxText(&ps, "sustainability_plan", out.SustainabilityPlan, MaxTextLen)
-
-	// Over the limit, the list itself is the one problem; checking each of
-	// thousands of items would only bury it.
-	if len(p.Activities) > MaxActivities {
-		ps.Add("activities", "paling banyak %d kegiatan", MaxActivities)
-	} else {
-		for i, a := range p.Activities {
-			f := func(name string) string { return fieldIndex("activities", i, name) }
-			n := Activity{
-				ID:                  a.ID,
-				Seq:                 i + 1,
-				Kind:                ActivityKind(strings.ToLower(strings.TrimSpace(string(a.Kind)))),
-				Title:               strings.TrimSpace(a.Title),
-				PlannedOn:           a.PlannedOn,
-				PlannedParticipants: a.PlannedParticipants,
-				Status:              ActivityPlanned,
-			}
-			if n.Kind != In && n.Kind != On {
-				ps.Add(f("kind"), `harus "in" atau "on"`)
-			}
-			requireText(&ps, f("title"), n.Title, 200)
-			if n.PlannedParticipants < 0 {
-				ps.Add(f("planned_participants"), "tidak boleh negatif")
-			}
-			out.Activities = append(out.Activities, n)
+	for i, a := range p.Activities {
+		out.Activities = append(out.Activities, Activity{
+			ID:                  a.ID,
+			Seq:                 i + 1,
+			Kind:                ActivityKind(strings.ToLower(strings.TrimSpace(string(a.Kind)))),
+			Title:               strings.TrimSpace(a.Title),
+			PlannedOn:           a.PlannedOn,
+			PlannedParticipants: a.PlannedParticipants,
+			Status:              ActivityPlanned,
+		})
+	}
+	for i, l := range p.Budget {
+		n := BudgetLine{
+			ID:          l.ID,
+			Seq:         i + 1,
+			Category:    strings.TrimSpace(l.Category),
+			Description: strings.TrimSpace(l.Description),
+			Quantity:    l.Quantity,
+			Unit:        strings.TrimSpace(l.Unit),
+			UnitPrice:   l.UnitPrice,
 		}
-	}
-
-	if len(p.Budget) > MaxBudgetLines {
-		ps.Add("budget", "paling banyak %d baris anggaran", MaxBudgetLines)
-	} else {
-		for i, l := range p.Budget {
-			f := func(name string) string { return fieldIndex("budget", i, name) }
-			n := BudgetLine{
-				ID:          l.ID,
-				Seq:         i + 1,
-				Category:    strings.TrimSpace(l.Category),
-				Description: strings.TrimSpace(l.Description),
-				Quantity:    l.Quantity,
-				Unit:        strings.TrimSpace(l.Unit),
-				UnitPrice:   l.UnitPrice,
-			}
-			if n.Category == "" {
-				ps.Add(f("category"), "wajib diisi")
+		// A line with no positive quantity or price is the tags' to name;
+		// its amount stays 0. Quantity × UnitPrice may overflow int64 long
+		// before it reaches MaxAmount's neighbourhood: divide instead.
+		if n.Quantity > 0 && n.UnitPrice > 0 {
+			if n.Quantity > MaxAmount/n.UnitPrice {
+				ps.Add(fieldIndex("budget", i, "amount"), "jumlah (volume × harga satuan) melebihi batas %s", formatRp(MaxAmount))
 			} else {
-				maxText(&ps, f("category"), n.Category, 50)
+				n.Amount = n.Quantity * n.UnitPrice
 			}
-			requireText(&ps, f("description"), n.Description, 500)
-			requireText(&ps, f("unit"), n.Unit, 50)
-			okQty, okPrice := n.Quantity > 0, n.UnitPrice > 0
-			if !okQty {
-				ps.Add(f("quantity"), "harus lebih besar dari 0")
-			}
-			if !okPrice {
-				ps.Add(f("unit_price"), "harus lebih besar dari 0")
-			}
-			if okQty && okPrice {
-				// Quantity × UnitPrice may overflow int64 long before it
-				// reaches MaxAmount's neighbourhood; divide instead.
-				if n.Quantity > MaxAmount/n.UnitPrice {
-					ps.Add(f("amount"), "jumlah (volume × harga satuan) melebihi batas %s", formatRp(MaxAmount))
-				} else {
-					n.Amount = n.Quantity * n.UnitPrice
-				}
-			}
-			out.Budget = append(out.Budget, n)
 		}
-	}
-
-	if err := ps.Err("proposal tidak valid"); err != nil {
-		return err
+		out.Budget = append(out.Budget, n)
 	}
 	*p = out
-	return nil
+	return ps.Err("proposal tidak valid")
 }
 
 // Total returns the sum of the budget lines' amounts. Lines come from

@@ -14,10 +14,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/lib/pq"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/workflow"
@@ -210,21 +211,7 @@ func runActivitiesBench(ctx context.Context, cfg config, out, log io.Writer) err
 
 // sheetPDF is the n-th attendance sheet: a real one-page PDF (uploads are
 // parsed and validated whole, so a PDF-like blob would be refused).
-func sheetPDF(n uint64) []byte {
-	p := fpdf.New("P", "mm", "A4", "")
-	p.AddPage()
-	p.SetFont("Helvetica", "", 11)
-	p.Cell(0, 8, fmt.Sprintf("Daftar hadir sesi %d", n))
-	for i := range 30 {
-		p.Ln(7)
-		p.Cell(0, 7, fmt.Sprintf("%2d. Anggota %d ........................ (tanda tangan)", i+1, i+1))
-	}
-	var b bytes.Buffer
-	if err := p.Output(&b); err != nil {
-		panic(err) // writing into memory cannot fail
-	}
-	return b.Bytes()
-}
+func sheetPDF(n uint64) []byte { return evidencetest.Sheet(fmt.Sprintf("Daftar hadir sesi %d", n), 30) }
 
 // sorted returns a sorted copy of ds.
 func sorted(ds []time.Duration) []time.Duration {
@@ -289,7 +276,7 @@ func (w *actWorld) funded(ctx context.Context, kind workflow.Kind, members int) 
 	if kind == workflow.KKM {
 		g.Level = "MTs"
 	}
-	g.Members = grants.DemoMembers(activityGroups+w.n, members, "MIS Bench 1", "MIS Bench 2")
+	g.Members = demo.Members(activityGroups+w.n, members, "MIS Bench 1", "MIS Bench 2")
 	grp, err := w.svc.CreateGroup(ctx, grants.System, g)
 	if err != nil {
 		return grants.View{}, workflow.Actor{}, grp, err
@@ -302,7 +289,7 @@ func (w *actWorld) funded(ctx context.Context, kind workflow.Kind, members int) 
 	if err != nil {
 		return v, tr, grp, err
 	}
-	if v, err = w.svc.SaveProposal(ctx, tr, v.ID, grants.DemoProposal(kind, w.today.AddDays(5))); err != nil {
+	if v, err = w.svc.SaveProposal(ctx, tr, v.ID, demo.Proposal(kind, w.today.AddDays(5))); err != nil {
 		return v, tr, grp, err
 	}
 	for _, s := range []struct {

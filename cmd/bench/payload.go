@@ -5,13 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync/atomic"
+
+	"grantflow/internal/evidence/evidencetest"
 )
 
 // uploadSeq makes every uploaded file unique across the run, so that each
@@ -74,64 +73,23 @@ func jpegPayload(target, w, h int) payload {
 	}
 }
 
-// encodeJPEG draws a w×h grey-ish gradient with uniform grain of ±grain and
-// encodes it at quality 90; more grain makes a larger file.
+// encodeJPEG is evidencetest.Gradient(w, h, grain) at quality 90; more
+// grain makes a larger file.
 func encodeJPEG(w, h, grain int) []byte {
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	r := rand.New(rand.NewPCG(1, uint64(grain)))
-	for y := range h {
-		for x := range w {
-			v := 128 + x*97/w - y*61/h + r.IntN(2*grain+1) - grain
-			img.Y[y*img.YStride+x] = uint8(min(max(v, 0), 255))
-		}
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = uint8(120+r.IntN(16)), uint8(120+r.IntN(16))
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
-		panic(err) // encoding into memory cannot fail
-	}
-	return b.Bytes()
+	return evidencetest.Encode(evidencetest.Gradient(w, h, grain), 90)
 }
 
-// pdfPayload returns a valid PDF of about size bytes: one empty page and an
-// unreferenced binary stream of random bytes (the store parses PDFs whole, so
-// a header alone is refused). The per-upload tag is a comment after the
+// pdfPayload returns a valid PDF of about size bytes: evidencetest.PDF's
+// one page behind comment lines of padding (the store parses PDFs whole, so
+// a header alone is refused). The per-upload tag is a comment right after the
 // header, of fixed length, so the cross-reference offsets hold for every copy.
 // PDFs get no preview, so uploading one costs transfer, checks and storage.
 func pdfPayload(size int) payload {
-	head := []byte("%PDF-1.4\n")
 	tag := func(n uint64) []byte { return fmt.Appendf(nil, "%%bench upload %016d\n", n) }
-	body := make([]byte, max(size-600, 0))
-	r := rand.New(rand.NewPCG(7, uint64(size)))
-	for i := 0; i+8 <= len(body); i += 8 {
-		v := r.Uint64()
-		for j := range 8 {
-			body[i+j] = byte(v >> (8 * j))
-		}
-	}
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(body), body),
-	}
-	var tail bytes.Buffer
-	base := len(head) + len(tag(0))
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = base + tail.Len()
-		fmt.Fprintf(&tail, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := base + tail.Len()
-	fmt.Fprintf(&tail, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		fmt.Fprintf(&tail, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&tail, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	b, _ := evidencetest.PDF(append(tag(0), evidencetest.Padding(max(size-800, 0), uint64(size))...))
+	head := len("%PDF-1.4\n")
 	return payload{label: fmt.Sprintf("%g MB PDF", float64(size)/1e6), mime: "application/pdf", filename: "nota.pdf",
-		head: head, tail: tail.Bytes(), tag: tag}
+		head: b[:head], tail: b[head+len(tag(0)):], tag: tag}
 }
 
 // multipartBody returns the expense form with the n-th copy of p as the

@@ -14,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"grantflow/internal/auth"
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -201,7 +202,7 @@ func (w *world) fill(ctx context.Context, cfg config, log io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("open grant %d: %w", i, err)
 		}
-		if _, err := svc.SaveProposal(ctx, chair, v.ID, grants.DemoProposal(groups[gi].Kind, w.today.AddDays(30))); err != nil {
+		if _, err := svc.SaveProposal(ctx, chair, v.ID, demo.Proposal(groups[gi].Kind, w.today.AddDays(30))); err != nil {
 			return fmt.Errorf("proposal of grant %d: %w", v.ID, err)
 		}
 		if v, err = svc.Act(ctx, chair, v.ID, workflow.Submit, grants.ActInput{}); err != nil {
@@ -314,7 +315,7 @@ func benchGroup(i int) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: regencies[i%len(regencies)],
 		SKNumber: fmt.Sprintf("B-%d/Kk.10/PP.00/2026", 5000+i), BankName: "Bank Syariah Indonesia",
 		BankAccountNumber: fmt.Sprintf("72%08d", 1000+i), BankAccountName: name}
-	g.Members = grants.DemoMembers(i, 15, "MIS Bench 1", "MIS Bench 2", "MIS Bench 3")
+	g.Members = demo.Members(i, 15, "MIS Bench 1", "MIS Bench 2", "MIS Bench 3")
 	return g
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
@@ -285,7 +286,7 @@ func fundedGrant(t *testing.T, db *postgres.DB) int64 {
 	}
 	g := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Uji Crash", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "SK-1", BankName: "BSI", BankAccountNumber: "7100000001", BankAccountName: "KKG MI Uji Crash"}
-	g.Members = grants.DemoMembers(1, 15, "MIN 1 Bandung")
+	g.Members = demo.Members(1, 15, "MIN 1 Bandung")
 	if g, err = svc.CreateGroup(ctx, grants.System, g); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func fundedGrant(t *testing.T, db *postgres.DB) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := grants.DemoProposal(g.Kind, today.AddDays(1))
+	p := demo.Proposal(g.Kind, today.AddDays(1))
 	if v, err = svc.SaveProposal(ctx, chair, v.ID, p); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"grantflow/internal/config"
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
@@ -85,7 +86,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 		defer closeFn()
-		return grants.SeedDemo(ctx, svc, stdout)
+		return demo.Seed(ctx, svc, stdout)
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
 			return errors.New("usage: grantflow user add --email E --name N --role R [--role R2] [--group ID] [--province P] [--regency R]")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -172,7 +173,7 @@ func TestDemoAndAuditVerify(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	for _, want := range []string{"admin@demo.grantflow.id", "verifikator@demo.grantflow.id", "ketua1@demo.grantflow.id", "bendahara8@demo.grantflow.id", grants.DemoPassword} {
+	for _, want := range []string{"admin@demo.grantflow.id", "verifikator@demo.grantflow.id", "ketua1@demo.grantflow.id", "bendahara8@demo.grantflow.id", demo.Password} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

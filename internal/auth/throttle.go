@@ -67,18 +67,9 @@ func NewThrottle(maxFailures int, window time.Duration, now func() time.Time) *T
 	}
 }
 
-// NewLoginThrottle returns the server's Throttle: DefaultAccountFailures per
-// account and DefaultAddressFailures per address within DefaultThrottleWindow.
-func NewLoginThrottle(now func() time.Time) *Throttle {
-	t := NewThrottle(DefaultAccountFailures, DefaultThrottleWindow, now)
-	t.AddressLimit = DefaultAddressFailures
-	return t
-}
-
 // Attempt reports whether a login attempt for email from addr may proceed
 // and, when it may, counts it as a failure before the password is checked,
 // so that parallel guesses cannot all pass before any failure is recorded.
-// After a successful login call Succeeded, which takes the attempt back.
 // When it may not, retryAfter is how long until it may (round it up to whole
 // seconds for a Retry-After header); the longer wait of the two limits wins.
 // An empty email or addr is not counted.
@@ -103,31 +94,6 @@ func (t *Throttle) waitLocked(email, addr string, now time.Time) time.Duration {
 	a := t.wait(t.accounts, accountKey(email), t.AccountLimit, now)
 	b := t.wait(t.addrs, addrKey(addr), t.AddressLimit, now)
 	return max(a, b)
-}
-
-// Succeeded undoes the Attempt of a login that succeeded: the account's
-// failures are cleared and the address's newest count is taken back, so that
-// people signing in from one office address do not lock it.
-func (t *Throttle) Succeeded(email, addr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.accounts, accountKey(email))
-	dropNewest(t.addrs, addrKey(addr))
-}
-
-// Undo takes back an Attempt that was never judged (the database could not
-// be asked): an outage must not lock people out.
-func (t *Throttle) Undo(email, addr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	dropNewest(t.accounts, accountKey(email))
-	dropNewest(t.addrs, addrKey(addr))
-}
-
-func dropNewest(m map[string][]time.Time, key string) {
-	if times := m[key]; key != "" && len(times) > 0 {
-		m[key] = times[:len(times)-1]
-	}
 }
 
 // wait returns how long key must wait, 0 if it may proceed now. It drops the

@@ -15,8 +15,6 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 
 	"grantflow/internal/evidence/evidencetest"
@@ -47,15 +43,8 @@ func newLocal(t *testing.T) Store {
 }
 
 func newS3(t *testing.T) Store {
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
-	ts := httptest.NewServer(faker.Server())
-	t.Cleanup(ts.Close)
-	u, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := NewS3(t.Context(), S3Config{
-		Endpoint:  u.Host,
+		Endpoint:  evidencetest.FakeS3(t),
 		Region:    "us-east-1",
 		Bucket:    "evidence",
 		AccessKey: "test",

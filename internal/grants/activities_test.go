@@ -15,8 +15,8 @@ import (
 // next grant, held today, makes it active again.
 func TestHeldSessionClearsAtRisk(t *testing.T) {
 	t.Parallel()
-	f := mxNewFix(t, mxLocal(t))
-	ctx := mxCtxOf(t)
+	f := newFixture(t, localStore(t))
+	ctx := ctxT(t)
 	first := f.fundedGrant(t) // activity period ends today+200
 	groupID := first.view.GroupID
 
@@ -55,23 +55,8 @@ func TestHeldSessionClearsAtRisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenGrant: %v", err)
 	}
-	if _, err := f.svc.SaveProposal(ctx, first.treasurer, v.ID, grants.DemoProposal(workflow.KKG, today.AddDays(5))); err != nil {
-		t.Fatalf("SaveProposal: %v", err)
-	}
-	for _, s := range []struct {
-		who    workflow.Actor
-		action workflow.Action
-		in     grants.ActInput
-	}{
-		{first.treasurer, workflow.Submit, grants.ActInput{}},
-		{f.verifier, workflow.StartReview, grants.ActInput{}},
-		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
-		{f.approver, workflow.Approve, grants.ActInput{Comment: "Disetujui."}},
-	} {
-		if v, err = f.svc.Act(ctx, s.who, v.ID, s.action, s.in); err != nil {
-			t.Fatalf("%s: %v", s.action, err)
-		}
-	}
+	f.recommend(t, first.treasurer, v.ID, today.AddDays(5))
+	v = f.approve(t, v.ID)
 	if _, err := f.svc.Disburse(ctx, f.finance, v.ID, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500, TransferredOn: today, Reference: "TRF-PUTARAN-2"}); err != nil {
 		t.Fatalf("Disburse: %v", err)
 	}

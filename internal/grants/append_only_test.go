@@ -5,29 +5,30 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 )
 
-// mxMoneyWorld is a funded grant with one of every money row: the
+// moneyWorld is a funded grant with one of every money row: the
 // transfer, a standing expense, a voided one, a refund with its proof.
-func mxMoneyWorld(t *testing.T) (*mxFix, *mxFunded, map[string]int64) {
+func moneyWorld(t *testing.T) (*fixture, *testGrant, map[string]int64) {
 	t.Helper()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t)
-	kept, err := f.spend(t, g, "konsumsi", 500_000, f.ingest(t, mxPNGOf(t, 61)))
+	kept, err := f.spend(t, g, "konsumsi", 500_000, f.ingest(t, evidencetest.PNG(t, 61, 8, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	voided, err := f.spend(t, g, "transport", 200_000, f.ingest(t, mxJPEGOf(t, 62)))
+	voided, err := f.spend(t, g, "transport", 200_000, f.ingest(t, evidencetest.JPEG(t, 62, 8, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.VoidExpense(ctx, g.treasurer, g.id, voided.ID, "Nota ganda"); err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 100_000, PaidOn: f.today, NTPN: "1A2B3C4D5E6F7G8H"}, f.ingest(t, mxPDFOf("setoran")))
+	r, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 100_000, PaidOn: f.today, NTPN: "1A2B3C4D5E6F7G8H"}, f.ingest(t, evidencetest.NotePDF("setoran")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,8 @@ func mxMoneyWorld(t *testing.T) (*mxFix, *mxFunded, map[string]int64) {
 // later: the void's and the preview's.
 func TestMoneyRowsAppendOnly(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f, _, ids := mxMoneyWorld(t)
+	ctx := ctxT(t)
+	f, _, ids := moneyWorld(t)
 	sqlDB := f.db.SQL()
 	if _, err := sqlDB.ExecContext(ctx, `UPDATE evidence SET preview_sha256 = repeat('a', 64) WHERE id = $1 AND preview_sha256 IS NULL`, ids["receipt"]); err != nil {
 		t.Fatalf("filling a preview from NULL: %v", err)
@@ -93,8 +94,8 @@ func TestMoneyRowsAppendOnly(t *testing.T) {
 // verify names every row that no longer matches its event.
 func TestVerifyRowsBehindDisabledTriggers(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f, g, ids := mxMoneyWorld(t)
+	ctx := ctxT(t)
+	f, g, ids := moneyWorld(t)
 	tx, err := f.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package grants_test
 import (
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -12,8 +13,8 @@ import (
 // the confirmation; without the setting submit_report never asks for it.
 func TestChairConfirmationRule(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	off := f.fundedGrant(t)
 	p := f.prog
 	p.ID, p.Name, p.RequireChairConfirmation = 0, "Program Uji Konfirmasi Ketua", true
@@ -27,7 +28,7 @@ func TestChairConfirmationRule(t *testing.T) {
 	f.prog = on
 	g := f.fundedGrant(t)
 
-	asks := func(g *mxFunded) bool {
+	asks := func(g *testGrant) bool {
 		t.Helper()
 		_, err := f.svc.Act(ctx, g.treasurer, g.id, workflow.SubmitReport, grants.ActInput{})
 		// The sessions of these grants are not held: submit_report is
@@ -62,7 +63,7 @@ func TestChairConfirmationRule(t *testing.T) {
 	}
 
 	// A later expense withdraws it.
-	if _, err := f.spend(t, g, "konsumsi", 25_000, f.ingest(t, mxJPEGOf(t, 41))); err != nil {
+	if _, err := f.spend(t, g, "konsumsi", 25_000, f.ingest(t, evidencetest.JPEG(t, 41, 8, 6))); err != nil {
 		t.Fatal(err)
 	}
 	if f.grant(t, g).ReportConfirmed || !asks(g) {

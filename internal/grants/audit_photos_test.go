@@ -19,8 +19,8 @@ import (
 // room; a photo taken 10 days from its session's date is flagged too.
 func TestPhotoFactsAndFlags(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g1, g2 := f.fundedGrant(t), f.fundedGrant(t)
 	bg := grants.New(f.db, grants.Options{Store: f.store, BackgroundPreviews: true})
 	defer bg.Close()
@@ -30,7 +30,7 @@ func TestPhotoFactsAndFlags(t *testing.T) {
 	}
 	s1, s2 := g1.view.Activities[0], g1.view.Activities[1]
 	orig := evidencetest.Scene(1, 800, 600)
-	upload := func(g *mxFunded, a workflow.Activity, data []byte) int64 {
+	upload := func(g *testGrant, a workflow.Activity, data []byte) int64 {
 		t.Helper()
 		obj, err := bg.Ingest(ctx, bytes.NewReader(data))
 		if err != nil {
@@ -50,7 +50,7 @@ func TestPhotoFactsAndFlags(t *testing.T) {
 	late := upload(g2, g2.view.Activities[1], evidencetest.WithExif(t, evidencetest.EncodeJPEG(t, evidencetest.Scene(3, 800, 600), 90),
 		evidencetest.Exif{Taken: day(g2.view.Activities[1].PlannedOn.AddDays(10), 23), Offset: "+07:00"}))
 
-	photos := func(g *mxFunded, want int) map[int64]grants.PhotoView {
+	photos := func(g *testGrant, want int) map[int64]grants.PhotoView {
 		t.Helper()
 		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 			ps, err := bg.Photos(ctx, f.verifier, g.id)

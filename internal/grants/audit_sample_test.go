@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/workflow"
@@ -16,9 +17,9 @@ import (
 // each. The realisation service is #7 round 2's: until it is merged this goes
 // through the storage layer's InsertRealization with its event, as that
 // service will.
-func holdSessions(t *testing.T, f *mxFix, g *mxFunded) {
+func holdSessions(t *testing.T, f *fixture, g *testGrant) {
 	t.Helper()
-	ctx := mxCtxOf(t)
+	ctx := ctxT(t)
 	var member int64
 	if err := f.db.SQL().QueryRow(`SELECT id FROM members WHERE group_id = $1 ORDER BY id LIMIT 1`, g.view.GroupID).Scan(&member); err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func holdSessions(t *testing.T, f *mxFix, g *mxFunded) {
 		if err != nil {
 			t.Fatalf("hold %s: %v", a.Title, err)
 		}
-		if _, err := f.svc.AddActivityEvidence(ctx, g.treasurer, g.id, a.ID, "minutes", f.ingest(t, mxPDFOf(fmt.Sprintf("notulen %d-%d", g.id, i)))); err != nil {
+		if _, err := f.svc.AddActivityEvidence(ctx, g.treasurer, g.id, a.ID, "minutes", f.ingest(t, evidencetest.NotePDF(fmt.Sprintf("notulen %d-%d", g.id, i)))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,19 +56,19 @@ func holdSessions(t *testing.T, f *mxFix, g *mxFunded) {
 // until every sampled expense has a finding.
 func TestAuditSample(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	auditor := f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleAuditor}})
 	g := f.fundedGrant(t)
 	holdSessions(t, f, g)
 
 	// 9 expenses, two sharing one receipt (duplicate_receipt).
-	dup := f.ingest(t, mxJPEGOf(t, 90))
+	dup := f.ingest(t, evidencetest.JPEG(t, 90, 8, 6))
 	var spent int64
 	for i := range 9 {
 		r := dup
 		if i > 1 {
-			r = f.ingest(t, mxJPEGOf(t, 91+i))
+			r = f.ingest(t, evidencetest.JPEG(t, 91+i, 8, 6))
 		}
 		amt := int64(101_000 + 1_000*i)
 		if _, err := f.spend(t, g, "atk_bahan", amt, r); err != nil { // not a session cost: no no_session flag

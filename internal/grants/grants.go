@@ -144,8 +144,8 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 	if err := require(a, workflow.RoleChair, workflow.RoleTreasurer); err != nil {
 		return View{}, err
 	}
-	// The tags check what Normalize made of the proposal (trimmed texts),
-	// or, when Normalize refused it, the proposal as sent.
+	// Normalize cleans p (trimmed texts) and names the amounts that
+	// overflow; the tags then check every field of the cleaned proposal.
 	rules := p.Normalize()
 	if err := validate.With(p, rules, "proposal tidak valid"); err != nil {
 		return View{}, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -48,7 +49,7 @@ func TestSeedDemo(t *testing.T) {
 	if len(w.byStat) != len(want) {
 		t.Errorf("demo grant states %v, want exactly %v", w.byStat, want)
 	}
-	if !strings.Contains(w.out, grants.DemoPassword) {
+	if !strings.Contains(w.out, demo.Password) {
 		t.Errorf("demo output does not print the password:\n%s", w.out)
 	}
 	logins := []string{"admin@demo.grantflow.id", "verifikator@demo.grantflow.id", "penyetuju@demo.grantflow.id",
@@ -63,7 +64,7 @@ func TestSeedDemo(t *testing.T) {
 	}
 
 	// A printed login really logs in with the printed password.
-	if _, u, err := w.svc.Login(ctx, "ketua2@demo.grantflow.id", grants.DemoPassword, "192.0.2.1"); err != nil {
+	if _, u, err := w.svc.Login(ctx, "ketua2@demo.grantflow.id", demo.Password, "192.0.2.1"); err != nil {
 		t.Errorf("demo login: %v", err)
 	} else if len(u.Roles) != 1 || u.Roles[0] != workflow.RoleChair || u.GroupID == 0 {
 		t.Errorf("demo chair = %+v", u)
@@ -79,7 +80,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("demo made %d users and %d grants, want 24 and 9", before["users"], before["grants"])
 	}
 	var out bytes.Buffer
-	if err := grants.SeedDemo(ctx, w.svc, &out); err != nil {
+	if err := demo.Seed(ctx, w.svc, &out); err != nil {
 		t.Fatalf("second SeedDemo: %v", err)
 	}
 	if !strings.Contains(out.String(), "not seeded again") || !strings.Contains(out.String(), "ketua1@demo.grantflow.id") {
@@ -308,7 +309,7 @@ func TestOpenGrantTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	grp.Name, grp.BankAccountName = "KKG MI Kecamatan Parigi", "KKG MI Kecamatan Parigi"
-	grp.SKNumber, grp.BankAccountNumber, grp.Members = "B-9901/Kk.10.99/PP.00/2026", "7199000001", grants.DemoMembers(9901, len(grp.Members))
+	grp.SKNumber, grp.BankAccountNumber, grp.Members = "B-9901/Kk.10.99/PP.00/2026", "7199000001", demo.Members(9901, len(grp.Members))
 	grp, err = w.svc.CreateGroup(ctx, w.admin, grp)
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)
@@ -340,7 +341,7 @@ func TestSaveProposalUnknownCategory(t *testing.T) {
 	chair := w.chairOf(t, draft.GroupID)
 	before := count(t, w, "grant_events")
 
-	p := grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))
+	p := demo.Proposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))
 	p.Budget[1].Category = "jalan_jalan"
 	_, err := w.svc.SaveProposal(ctx, chair, draft.ID, p)
 	wantCode(t, "SaveProposal", err, workflow.EUnprocessable)
@@ -369,7 +370,7 @@ func TestSubmitOutsideProposalWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.SaveProposal(ctx, chair, draft.ID, grants.DemoProposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))); err != nil {
+	if _, err := w.svc.SaveProposal(ctx, chair, draft.ID, demo.Proposal(draft.Group.Kind, workflow.DateOf(time.Now().In(workflow.Jakarta)).AddDays(30))); err != nil {
 		t.Fatalf("SaveProposal: %v", err)
 	}
 

@@ -3,18 +3,18 @@ package grants_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -32,7 +32,7 @@ type world struct {
 	byStat map[workflow.State]grants.View
 }
 
-// seed gives t its own database filled by grants.SeedDemo. The demo is the
+// seed gives t its own database filled by demo.Seed. The demo is the
 // fixture because it drives every grant through the service, the way people do.
 func seed(t *testing.T) *world {
 	t.Helper()
@@ -43,56 +43,40 @@ func seed(t *testing.T) *world {
 	}
 	svc := grants.New(db, grants.Options{Store: store})
 	var out bytes.Buffer
-	if err := grants.SeedDemo(ctxT(t), svc, &out); err != nil {
+	if err := demo.Seed(ctxT(t), svc, &out); err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}
 	return newWorld(t, db, svc, out.String())
 }
 
-// seeded gives t its own copy of a database seeded once per test binary:
-// seeding hashes 24 passwords and drives 9 grants, which would dominate the
-// run if every test did it. The copy is made like pgtest's, with CREATE
-// DATABASE … TEMPLATE, so each test still owns its database.
+// seeded gives t its own copy (pgtest.Clone) of a database seeded once per
+// test binary: seeding hashes 24 passwords and drives 9 grants, which would
+// dominate the run if every test did it.
 func seeded(t *testing.T) *world {
 	t.Helper()
-	demo.once.Do(func() {
+	demoTmpl.once.Do(func() {
 		ctx := context.Background()
-		demo.name = "grantflow_demo_" + randomHex()
-		db, err := postgres.Open(ctx, pgtest.URL(demo.name))
+		if demoTmpl.name, demoTmpl.err = pgtest.Create(ctx); demoTmpl.err != nil {
+			return
+		}
+		db, err := postgres.Open(ctx, pgtest.URL(demoTmpl.name))
 		if err != nil {
-			demo.err = err
+			demoTmpl.err = err
 			return
 		}
 		defer db.Close()
-		if demo.err = db.Migrate(ctx); demo.err != nil {
-			return
-		}
 		var out bytes.Buffer
-		demo.err = grants.SeedDemo(ctx, grants.New(db, grants.Options{}), &out)
-		demo.out = out.String()
+		demoTmpl.err = demo.Seed(ctx, grants.New(db, grants.Options{}), &out)
+		demoTmpl.out = out.String()
 	})
-	if demo.err != nil {
-		t.Fatalf("seeding the demo template: %v", demo.err)
+	if demoTmpl.err != nil {
+		t.Fatalf("seeding the demo template: %v", demoTmpl.err)
 	}
-	name := "grantflow_test_" + randomHex()
-	admin, err := sql.Open("postgres", pgtest.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(demo.name)); err != nil {
-		t.Fatalf("clone the demo: %v", err)
-	}
-	t.Cleanup(func() { dropDatabase(name) })
-	db, err := postgres.Open(context.Background(), pgtest.URL(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return newWorld(t, db, grants.New(db, grants.Options{}), demo.out)
+	db := pgtest.Clone(t, demoTmpl.name)
+	return newWorld(t, db, grants.New(db, grants.Options{}), demoTmpl.out)
 }
 
-var demo struct {
+var demoTmpl struct {
 	once sync.Once
 	name string
 	out  string
@@ -101,25 +85,10 @@ var demo struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if demo.name != "" {
-		dropDatabase(demo.name)
+	if demoTmpl.name != "" {
+		pgtest.Drop(demoTmpl.name)
 	}
 	os.Exit(code)
-}
-
-func dropDatabase(name string) {
-	a, err := sql.Open("postgres", pgtest.AdminURL())
-	if err != nil {
-		return
-	}
-	defer a.Close()
-	_, _ = a.Exec("DROP DATABASE IF EXISTS " + pq.QuoteIdentifier(name) + " WITH (FORCE)")
-}
-
-func randomHex() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func newWorld(t *testing.T, db *postgres.DB, svc *grants.Service, out string) *world {
@@ -168,35 +137,10 @@ func (w *world) chairOf(t *testing.T, groupID int64) workflow.Actor {
 	return w.actor(t, email)
 }
 
-// tamper runs stmt as the superuser with the append-only trigger switched off
-// for the duration of one transaction: what an attacker with database access
-// could do, and what audit verify must detect.
+// tamper is pgtest.TamperEvents: stmt run with the append-only trigger off.
 func tamper(t *testing.T, db *sql.DB, stmt string, args ...any) {
 	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{`ALTER TABLE grant_events DISABLE TRIGGER grant_events_append_only`, stmt,
-		`ALTER TABLE grant_events ENABLE TRIGGER grant_events_append_only`} {
-		var a []any
-		if q == stmt {
-			a = args
-		}
-		res, err := tx.Exec(q, a...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		if q == stmt {
-			if n, _ := res.RowsAffected(); n != 1 {
-				t.Fatalf("%s changed %d rows, want 1", q, n)
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.TamperEvents(t, db, stmt, args...)
 }
 
 func wantCode(t *testing.T, what string, err error, code workflow.Code) {
@@ -224,4 +168,208 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// ---------------------------------------------------------------------------
+// A fixture built per test: for tests that need grants of their own (money,
+// activities, audits) rather than the demo's.
+
+// fixture is a database with a programme, the staff a grant needs, and a
+// service whose clock a test may move forward.
+type fixture struct {
+	db       *postgres.DB
+	svc      *grants.Service
+	store    evidence.Store
+	prog     workflow.Program
+	today    workflow.Date
+	skew     atomic.Int64 // nanoseconds added to the service clock
+	verifier workflow.Actor
+	approver workflow.Actor
+	finance  workflow.Actor
+	n        int
+}
+
+// newFixture gives t its own database and a service on store st whose
+// clock is the wall clock plus f.skew; the programme is open around today.
+func newFixture(t *testing.T, st evidence.Store) *fixture {
+	t.Helper()
+	ctx := ctxT(t)
+	f := &fixture{db: pgtest.New(t), store: st}
+	// Ten connections still run the concurrency tests' transactions side by
+	// side while leaving room on a server shared by parallel test binaries.
+	f.db.SQL().SetMaxOpenConns(10)
+	f.svc = grants.New(f.db, grants.Options{Store: st, Now: func() time.Time {
+		return time.Now().Add(time.Duration(f.skew.Load()))
+	}})
+	f.today = workflow.DateOf(time.Now().In(workflow.Jakarta))
+	var err error
+	f.prog, err = f.svc.CreateProgram(ctx, grants.System, workflow.Program{
+		Name: "Program Uji Layanan Keuangan", Year: f.today.Time().Year(),
+		ProposalOpensOn: f.today.AddDays(-60), ProposalClosesOn: f.today.AddDays(30),
+		ActivityEndsOn: f.today.AddDays(200), ReportDueOn: f.today.AddDays(230), BudgetTotal: 1_000_000_000,
+	})
+	if err != nil {
+		t.Fatalf("CreateProgram: %v", err)
+	}
+	f.verifier = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleVerifier}})
+	f.approver = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleApprover}})
+	f.finance = f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleFinance}})
+	return f
+}
+
+func localStore(t *testing.T) evidence.Store {
+	st, err := evidence.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func s3Store(t *testing.T) evidence.Store {
+	st, err := evidence.NewS3(context.Background(), evidence.S3Config{Endpoint: evidencetest.FakeS3(t), Region: "us-east-1", Bucket: "evidence",
+		AccessKey: "test", SecretKey: "test-secret", Prefix: "gc", TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (f *fixture) user(t *testing.T, in grants.NewUser) workflow.Actor {
+	t.Helper()
+	f.n++
+	in.Email = fmt.Sprintf("mxsvc%d@uji.grantflow.id", f.n)
+	in.Name = fmt.Sprintf("Pengguna Layanan %d", f.n)
+	in.Password = "kata-sandi-uji-panjang"
+	u, err := f.svc.CreateUser(ctxT(t), grants.System, in)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID, Province: u.Province, Regency: u.Regency}
+}
+
+// testGrant is one group's grant with its treasurer, as the fixture drives it.
+type testGrant struct {
+	id        int64
+	treasurer workflow.Actor
+	view      grants.View
+	lines     map[string]workflow.BudgetLine
+}
+
+// draftGrant opens a grant for a new group and returns it with its treasurer.
+func (f *fixture) draftGrant(t *testing.T) *testGrant {
+	t.Helper()
+	ctx := ctxT(t)
+	f.n++
+	name := fmt.Sprintf("KKG MI Kecamatan Layanan %d", f.n)
+	spec := workflow.Group{Kind: workflow.KKG, Name: name, Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
+		SKNumber: fmt.Sprintf("B-%d/Kk.10.01/PP.00/2026", 700+f.n), BankName: "Bank Syariah Indonesia",
+		BankAccountNumber: fmt.Sprintf("72%08d", 5000+f.n), BankAccountName: name}
+	spec.Members = demo.Members(f.n, 15, "MIN 2 Kota Bandung")
+	grp, err := f.svc.CreateGroup(ctx, grants.System, spec)
+	if err != nil {
+		t.Fatalf("CreateGroup: %v", err)
+	}
+	g := &testGrant{treasurer: f.user(t, grants.NewUser{Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: grp.ID})}
+	v, err := f.svc.OpenGrant(ctx, g.treasurer, f.prog.ID, grp.ID)
+	if err != nil {
+		t.Fatalf("OpenGrant: %v", err)
+	}
+	g.id = v.ID
+	return g
+}
+
+// recommendedGrant takes a new draft through proposal, submission and
+// review to recommended (10 725 000 requested and recommended).
+func (f *fixture) recommendedGrant(t *testing.T) *testGrant {
+	t.Helper()
+	g := f.draftGrant(t)
+	f.recommend(t, g.treasurer, g.id, f.today.AddDays(5))
+	return g
+}
+
+// recommend writes the demo proposal (sessions from day from, total
+// 10 725 000) on grant id as treasurer, submits it, and has the verifier
+// review and recommend it in full.
+func (f *fixture) recommend(t *testing.T, treasurer workflow.Actor, id int64, from workflow.Date) {
+	t.Helper()
+	ctx := ctxT(t)
+	if _, err := f.svc.SaveProposal(ctx, treasurer, id, demo.Proposal(workflow.KKG, from)); err != nil {
+		t.Fatalf("SaveProposal: %v", err)
+	}
+	for _, s := range []struct {
+		who    workflow.Actor
+		action workflow.Action
+		in     grants.ActInput
+	}{
+		{treasurer, workflow.Submit, grants.ActInput{}},
+		{f.verifier, workflow.StartReview, grants.ActInput{}},
+		{f.verifier, workflow.Recommend, grants.ActInput{Comment: "Lengkap.", ApprovedAmount: 10_725_000}},
+	} {
+		if _, err := f.svc.Act(ctx, s.who, id, s.action, s.in); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+	}
+}
+
+// approve has the fixture's approver approve grant id and returns it.
+func (f *fixture) approve(t *testing.T, id int64) grants.View {
+	t.Helper()
+	v, err := f.svc.Act(ctxT(t), f.approver, id, workflow.Approve, grants.ActInput{Comment: "Disetujui."})
+	if err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	return v
+}
+
+// fundedGrant drives a new group's grant to funded (tranche 1 transferred 20
+// days ago) through the service, the way people do.
+func (f *fixture) fundedGrant(t *testing.T) *testGrant {
+	t.Helper()
+	ctx := ctxT(t)
+	g := f.recommendedGrant(t)
+	f.approve(t, g.id)
+	if _, err := f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 1, Amount: 7_507_500,
+		TransferredOn: f.today.AddDays(-20), Reference: fmt.Sprintf("TRF-%d", g.id)}); err != nil {
+		t.Fatalf("Disburse: %v", err)
+	}
+	g.view = f.grant(t, g)
+	g.lines = map[string]workflow.BudgetLine{}
+	for _, b := range g.view.Budget {
+		g.lines[b.Category] = b
+	}
+	return g
+}
+
+func (f *fixture) grant(t *testing.T, g *testGrant) grants.View {
+	t.Helper()
+	v, err := f.svc.Grant(ctxT(t), grants.System, g.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (f *fixture) ingest(t *testing.T, b []byte) *evidence.Object {
+	t.Helper()
+	obj, err := f.svc.Ingest(ctxT(t), bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("Ingest: %v", err)
+	}
+	return &obj
+}
+
+func (f *fixture) spend(t *testing.T, g *testGrant, category string, amount int64, receipt *evidence.Object) (workflow.Expense, error) {
+	return f.svc.RecordExpense(ctxT(t), g.treasurer, g.id, grants.ExpenseInput{
+		SpentOn: f.today.AddDays(-5), BudgetLineID: g.lines[category].ID,
+		Vendor: "Toko Sumber Rejeki", Description: "Belanja " + category, Amount: amount}, receipt)
+}
+
+// wantField fails t unless err has code and, when field is not "", names
+// field in its details.
+func wantField(t *testing.T, what string, err error, code workflow.Code, field string) {
+	t.Helper()
+	wantCode(t, what, err, code)
+	if field != "" && !hasField(err, field) {
+		t.Fatalf("%s: %v does not name %q", what, err, field)
+	}
 }

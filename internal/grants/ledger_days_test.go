@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -15,15 +16,15 @@ import (
 // dates, while every running balance of what was accepted stays ≥ 0.
 func TestLedgerBoundaryDays(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t) // tranche 1: 7 507 500 on today − 20
 	first, today := f.today.AddDays(-20), f.today
 	seed := 500
 	spend := func(cat string, on workflow.Date, amount, ppn, pph int64) (workflow.Expense, error) {
 		seed++
 		return f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: on, BudgetLineID: g.lines[cat].ID,
-			Vendor: "Toko Batas Hari", Description: "Belanja " + cat, Amount: amount, TaxPPN: ppn, TaxPPh: pph}, f.ingest(t, mxPNGOf(t, seed)))
+			Vendor: "Toko Batas Hari", Description: "Belanja " + cat, Amount: amount, TaxPPN: ppn, TaxPPh: pph}, f.ingest(t, evidencetest.PNG(t, seed, 8, 6)))
 	}
 	mustSpend := func(cat string, on workflow.Date, amount, ppn, pph int64) workflow.Expense {
 		t.Helper()
@@ -35,7 +36,7 @@ func TestLedgerBoundaryDays(t *testing.T) {
 	}
 	refused := func(what string, err error, field string, mentions ...string) {
 		t.Helper()
-		mxCode(t, what, err, workflow.EUnprocessable, field)
+		wantField(t, what, err, workflow.EUnprocessable, field)
 		var said strings.Builder
 		for _, d := range err.(*workflow.Error).Details {
 			said.WriteString(d.Field + ": " + d.Message + "; ")
@@ -50,7 +51,7 @@ func TestLedgerBoundaryDays(t *testing.T) {
 	_, err := spend("konsumsi", first.AddDays(-1), 100_000, 0, 0)
 	refused("expense the day before the first transfer", err, "spent_on", first.AddDays(-1).String(), first.String())
 	_, err = spend("konsumsi", workflow.MustDate("1900-01-01"), 100_000, 0, 0)
-	mxCode(t, "expense in 1900", err, workflow.EUnprocessable, "spent_on")
+	wantField(t, "expense in 1900", err, workflow.EUnprocessable, "spent_on")
 	_, err = spend("konsumsi", today.AddDays(1), 100_000, 0, 0)
 	refused("expense tomorrow", err, "spent_on", today.AddDays(1).String(), today.String())
 
@@ -84,7 +85,7 @@ func TestLedgerBoundaryDays(t *testing.T) {
 		t.Fatalf("refund of the rest today: %v", err)
 	}
 	_, err = spend("penggandaan", first, 1, 0, 0)
-	mxCode(t, "expense with nothing left", err, workflow.EUnprocessable, "amount")
+	wantField(t, "expense with nothing left", err, workflow.EUnprocessable, "amount")
 
 	_, ledger, err := f.svc.Ledger(ctx, g.treasurer, g.id)
 	if err != nil {

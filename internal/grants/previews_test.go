@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 )
 
@@ -12,12 +13,12 @@ import (
 // upload answered; BackfillPreviews finds images whose job was lost.
 func TestBackgroundPreviews(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t)
 
 	// Recorded by a service without the worker: no preview yet.
-	lost := f.ingest(t, mxJPEGOf(t, 7))
+	lost := f.ingest(t, evidencetest.JPEG(t, 7, 8, 6))
 	if _, err := f.spend(t, g, "konsumsi", 10_000, lost); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestBackgroundPreviews(t *testing.T) {
 	}
 
 	bg := grants.New(f.db, grants.Options{Store: f.store, BackgroundPreviews: true})
-	fresh, err := bg.Ingest(ctx, bytes.NewReader(mxPNGOf(t, 8)))
+	fresh, err := bg.Ingest(ctx, bytes.NewReader(evidencetest.PNG(t, 8, 8, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -12,14 +14,14 @@ import (
 // Rules found by trying the API as a new user would.
 func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t) // tranche 1 transferred 20 days ago
 
 	// A refund dated before any money arrived is refused, naming paid_on.
 	_, err := f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{Amount: 1000,
 		PaidOn: f.today.AddDays(-30), NTPN: "AAAABBBBCCCCDDDD"}, nil)
-	mxCode(t, "refund before the first transfer", err, workflow.EUnprocessable, "paid_on")
+	wantField(t, "refund before the first transfer", err, workflow.EUnprocessable, "paid_on")
 
 	// One NTPN is one deposit: the second time, on any grant, is a conflict.
 	in := grants.RefundInput{Amount: 1000, PaidOn: f.today, NTPN: "0A1B2C3D4E5F6G7H"}
@@ -28,13 +30,13 @@ func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 	}
 	in.NTPN = "0a1b2c3d4e5f6g7h" // the same NTPN typed in lower case
 	_, err = f.svc.RecordRefund(ctx, g.treasurer, g.id, in, nil)
-	mxCode(t, "same NTPN again", err, workflow.EConflict, "")
+	wantField(t, "same NTPN again", err, workflow.EConflict, "")
 	other := f.fundedGrant(t)
 	_, err = f.svc.RecordRefund(ctx, other.treasurer, other.id, in, nil)
-	mxCode(t, "same NTPN on another grant", err, workflow.EConflict, "")
+	wantField(t, "same NTPN on another grant", err, workflow.EConflict, "")
 
 	// A void then a re-entry with the same receipt is a correction, not a duplicate.
-	receipt := f.ingest(t, mxPNGOf(t, 41))
+	receipt := f.ingest(t, evidencetest.PNG(t, 41, 8, 6))
 	first, err := f.spend(t, g, "konsumsi", 20_000, receipt)
 	if err != nil {
 		t.Fatal(err)
@@ -75,12 +77,12 @@ func TestMoneyDatesAndDoubleEntries(t *testing.T) {
 	for _, day := range []workflow.Date{f.prog.ProposalOpensOn.AddDays(-1), f.today.AddDays(-21)} {
 		_, err = f.svc.Disburse(ctx, f.finance, g.id, grants.DisbursementInput{Tranche: 2, Amount: 3_217_500,
 			TransferredOn: day, Reference: "TRF-OLD"})
-		mxCode(t, "transfer dated "+day.String(), err, workflow.EUnprocessable, "transferred_on")
+		wantField(t, "transfer dated "+day.String(), err, workflow.EUnprocessable, "transferred_on")
 	}
 
 	// While the proposal is edited, amount_requested is its budget's total.
 	draft := f.draftGrant(t)
-	p := grants.DemoProposal(workflow.KKG, f.today.AddDays(5))
+	p := demo.Proposal(workflow.KKG, f.today.AddDays(5))
 	v, err := f.svc.SaveProposal(ctx, draft.treasurer, draft.id, p)
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +105,8 @@ func containsFlag(flags []string, f string) bool {
 // grant may not count that money twice.
 func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	var err error
 	f.prog, err = f.svc.CreateProgram(ctx, grants.System, workflow.Program{Name: "Program Kecil", Year: f.today.Year(),
 		ProposalOpensOn: f.today.AddDays(-60), ProposalClosesOn: f.today.AddDays(30),
@@ -113,7 +115,7 @@ func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := f.fundedGrant(t) // approved 10 725 000, tranche 1 of 7 507 500 received
-	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, mxPNGOf(t, 61))); err != nil {
+	if _, err := f.spend(t, a, "konsumsi", 2_000_000, f.ingest(t, evidencetest.PNG(t, 61, 8, 6))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.RecordRefund(ctx, a.treasurer, a.id, grants.RefundInput{Amount: 5_507_500,
@@ -137,12 +139,12 @@ func TestPoolCountsWhatCancelledGrantsKept(t *testing.T) {
 // spent always equals the sum of its budget lines' spent.
 func TestGrantReadIsOneSnapshot(t *testing.T) {
 	t.Parallel()
-	ctx := mxCtxOf(t)
-	f := mxNewFix(t, mxLocal(t))
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
 	g := f.fundedGrant(t)
 	receipts := make([]*evidence.Object, 12)
 	for i := range receipts {
-		receipts[i] = f.ingest(t, mxPDFOf(fmt.Sprintf("nota %d", i)))
+		receipts[i] = f.ingest(t, evidencetest.NotePDF(fmt.Sprintf("nota %d", i)))
 	}
 	done := make(chan struct{})
 	go func() {

@@ -153,3 +153,11 @@ func readInScope[T any](ctx context.Context, s *Service, a workflow.Actor, id in
 	})
 	return out, err
 }
+
+// Today is the service clock's calendar date in Jakarta, for callers outside
+// the package that drive the service (the demo seeding).
+func (s *Service) Today() workflow.Date { return s.today() }
+
+// HasStore reports whether the service was given an evidence store, so that
+// a caller can skip uploads a store-less service would refuse.
+func (s *Service) HasStore() bool { return s.store != nil }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/internal/postgres"
@@ -129,7 +130,7 @@ func (f *fix) newGroup(w where) group {
 		spec.Name, spec.Subject, spec.Level = fmt.Sprintf("MGMP Matematika MTs Pantau %d", f.n), "Matematika", "MTs"
 	}
 	spec.BankAccountName = spec.Name
-	spec.Members = grants.DemoMembers(f.n, 15, "MIN 3 "+w.regency)
+	spec.Members = demo.Members(f.n, 15, "MIN 3 "+w.regency)
 	grp, err := f.svc.CreateGroup(ctxOf(f.t), grants.System, spec)
 	if err != nil {
 		f.t.Fatalf("CreateGroup: %v", err)
@@ -149,7 +150,7 @@ func (f *fix) recommended(p workflow.Program, g *group, kind workflow.Kind) gran
 		f.t.Fatalf("OpenGrant: %v", err)
 	}
 	g.grantID = v.ID
-	if v, err = f.svc.SaveProposal(ctx, g.chair, v.ID, grants.DemoProposal(kind, f.today.AddDays(5))); err != nil {
+	if v, err = f.svc.SaveProposal(ctx, g.chair, v.ID, demo.Proposal(kind, f.today.AddDays(5))); err != nil {
 		f.t.Fatalf("SaveProposal: %v", err)
 	}
 	for _, s := range []struct {

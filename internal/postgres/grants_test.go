@@ -10,6 +10,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -66,7 +67,7 @@ func kkmGroup(name string) workflow.Group {
 	g := workflow.Group{Kind: workflow.KKM, Name: name, Level: "MTs", Province: "Jawa Barat", Regency: "Kabupaten Bogor",
 		SKNumber: fmt.Sprintf("B-%d/Kk.10/PP.00/2026", n), BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", n),
 		BankAccountName: name}
-	g.Members = grants.DemoMembers(n, 10, "MTs Uji 1", "MTs Uji 2")
+	g.Members = demo.Members(n, 10, "MTs Uji 1", "MTs Uji 2")
 	return g
 }
 

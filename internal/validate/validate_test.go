@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/internal/validate"
 	"grantflow/workflow"
@@ -49,9 +50,6 @@ func TestEachRuleFailsAlone(t *testing.T) {
 		{"member name NUL", func() any { g := group(); g.Members[3].Name = "Siti\x00"; return g }(), "members[3].name", "Nama anggota mengandung karakter kontrol"},
 		{"member NIP length", func() any { g := group(); g.Members[2].NIP = strings.Repeat("1", 19); return g }(), "members[2].nip", "NIP anggota"},
 		{"group name NUL", func() any { g := group(); g.Name = "KKG\x00"; return g }(), "name", "Nama kelompok"},
-		{"planned participants", workflow.Proposal{Activities: []workflow.Activity{{}, {PlannedParticipants: 1 << 31}}}, "activities[1].planned_participants", "Rencana jumlah peserta"},
-		{"planned day", workflow.Proposal{Activities: []workflow.Activity{{PlannedOn: workflow.MustDate("0002-01-01")}}}, "activities[0].planned_on", "Tanggal rencana kegiatan"},
-		{"budget unit price", workflow.Proposal{Budget: []workflow.BudgetLine{{UnitPrice: workflow.MaxAmount + 1}}}, "budget[0].unit_price", "Harga satuan"},
 		{"user name NUL", grants.NewUser{Name: "a\x00"}, "name", "Nama pengguna"},
 		{"user role NUL", grants.NewUser{Roles: []workflow.Role{"admin\x00"}}, "roles[0]", "Peran"},
 		{"programme category cap", func() any { p := validProgram(); p.Categories[0].CapPercent = 101; return p }(), "categories[0].cap_percent", "Batas persen kategori"},
@@ -72,6 +70,71 @@ func TestEachRuleFailsAlone(t *testing.T) {
 		if p := validate.Check(ok); p != nil {
 			t.Fatalf("valid %T refused: %+v", ok, p)
 		}
+	}
+}
+
+// Every field rule of a proposal fails alone on the demo's proposal, as
+// Normalize cleaned it, with its JSON path and Indonesian message.
+func TestProposalRulesFailAlone(t *testing.T) {
+	base := func() workflow.Proposal {
+		p := demo.Proposal(workflow.KKG, workflow.MustDate("2026-04-01"))
+		if err := p.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := validate.Check(base()); p != nil {
+		t.Fatalf("the demo proposal is refused: %+v", p)
+	}
+	long := func(n int) string { return strings.Repeat("a", n) }
+	cases := []struct {
+		name   string
+		change func(p *workflow.Proposal)
+		field  string
+		msg    string
+	}{
+		{"background length", func(p *workflow.Proposal) { p.Background = long(workflow.MaxTextLen + 1) }, "background", "Latar belakang"},
+		{"background NUL", func(p *workflow.Proposal) { p.Background = "latar\x00" }, "background", "Latar belakang mengandung karakter kontrol"},
+		{"objectives control", func(p *workflow.Proposal) { p.Objectives = "tujuan\x01" }, "objectives", "Tujuan mengandung karakter kontrol"},
+		{"sustainability NUL", func(p *workflow.Proposal) { p.SustainabilityPlan = "\x00" }, "sustainability_plan", "Rencana keberlanjutan"},
+		{"too many activities", func(p *workflow.Proposal) {
+			p.Activities = make([]workflow.Activity, workflow.MaxActivities+1)
+		}, "activities", "Kegiatan"},
+		{"activity kind", func(p *workflow.Proposal) { p.Activities[0].Kind = "offline" }, "activities[0].kind", "Jenis kegiatan"},
+		{"activity title required", func(p *workflow.Proposal) { p.Activities[1].Title = "" }, "activities[1].title", "Judul kegiatan wajib diisi"},
+		{"activity title length", func(p *workflow.Proposal) { p.Activities[1].Title = long(201) }, "activities[1].title", "Judul kegiatan"},
+		{"activity title NUL", func(p *workflow.Proposal) { p.Activities[0].Title = "In\x00" }, "activities[0].title", "Judul kegiatan mengandung karakter kontrol"},
+		{"participants negative", func(p *workflow.Proposal) { p.Activities[0].PlannedParticipants = -1 }, "activities[0].planned_participants", "Rencana jumlah peserta"},
+		{"participants 2^31", func(p *workflow.Proposal) { p.Activities[1].PlannedParticipants = 1 << 31 }, "activities[1].planned_participants", "Rencana jumlah peserta"},
+		{"planned day", func(p *workflow.Proposal) { p.Activities[0].PlannedOn = workflow.MustDate("0002-01-01") }, "activities[0].planned_on", "Tanggal rencana kegiatan harus tanggal antara"},
+		{"too many lines", func(p *workflow.Proposal) {
+			p.Budget = make([]workflow.BudgetLine, workflow.MaxBudgetLines+1)
+		}, "budget", "Anggaran"},
+		{"category required", func(p *workflow.Proposal) { p.Budget[0].Category = "" }, "budget[0].category", "Kategori anggaran wajib diisi"},
+		{"category length", func(p *workflow.Proposal) { p.Budget[0].Category = long(51) }, "budget[0].category", "Kategori anggaran"},
+		{"description required", func(p *workflow.Proposal) { p.Budget[1].Description = "" }, "budget[1].description", "Uraian anggaran wajib diisi"},
+		{"description length", func(p *workflow.Proposal) { p.Budget[1].Description = long(501) }, "budget[1].description", "Uraian anggaran"},
+		{"description NUL", func(p *workflow.Proposal) { p.Budget[0].Description = "konsumsi\x00" }, "budget[0].description", "Uraian anggaran mengandung karakter kontrol"},
+		{"quantity zero", func(p *workflow.Proposal) { p.Budget[1].Quantity = 0 }, "budget[1].quantity", "Volume harus lebih besar dari 0"},
+		{"quantity negative", func(p *workflow.Proposal) { p.Budget[1].Quantity = -1 }, "budget[1].quantity", "Volume"},
+		{"quantity range", func(p *workflow.Proposal) { p.Budget[1].Quantity = 1 << 40 }, "budget[1].quantity", "Volume"},
+		{"unit required", func(p *workflow.Proposal) { p.Budget[0].Unit = "" }, "budget[0].unit", "Satuan wajib diisi"},
+		{"unit DEL", func(p *workflow.Proposal) { p.Budget[0].Unit = "\x7f" }, "budget[0].unit", "Satuan mengandung karakter kontrol"},
+		{"unit price zero", func(p *workflow.Proposal) { p.Budget[0].UnitPrice = 0 }, "budget[0].unit_price", "Harga satuan harus lebih besar dari 0"},
+		{"unit price range", func(p *workflow.Proposal) { p.Budget[0].UnitPrice = workflow.MaxAmount + 1 }, "budget[0].unit_price", "Harga satuan"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := base()
+			c.change(&p)
+			got := validate.Check(p)
+			if len(got) != 1 {
+				t.Fatalf("want exactly one problem, got %+v", got)
+			}
+			if got[0].Field != c.field || !strings.Contains(got[0].Message, c.msg) {
+				t.Fatalf("got %+v, want field %q with %q", got[0], c.field, c.msg)
+			}
+		})
 	}
 }
 
@@ -102,7 +165,7 @@ func validGroup() workflow.Group {
 	g := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Uji", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "B-1/Kk.10/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7100012345",
 		BankAccountName: "KKG MI Uji", NPWP: "012345678901000"}
-	g.Members = grants.DemoMembers(1, 15)
+	g.Members = demo.Members(1, 15)
 	g.Members[4].SimpatikaID = "3301000000000001"
 	return g
 }

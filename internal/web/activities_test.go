@@ -12,12 +12,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"hash/crc32"
-	"image"
-	"image/color"
-	"image/png"
-	"mime/multipart"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -25,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-pdf/fpdf"
-
+	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -67,61 +61,22 @@ func (h *harness) addPeople(t *testing.T, grp workflow.Group, prefix string) {
 
 // actPhoto is a small distinct PNG standing in for a session photo.
 func actPhoto(t testing.TB, seed int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for y := 0; y < 48; y++ {
-		for x := 0; x < 64; x++ {
-			img.Set(x, y, color.RGBA{uint8(seed*53 + x*3), uint8(seed*29 + y*5), uint8(seed), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return evidencetest.PNG(t, seed, 64, 48)
 }
 
 // actSheet is a real one-page PDF standing in for a scanned attendance
 // sheet, minutes or a receipt; text makes it distinct.
-func actSheet(t testing.TB, text string) []byte {
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetCreationDate(fixedNow)
-	p.SetCatalogSort(true)
-	p.AddPage()
-	p.SetFont("Helvetica", "", 12)
-	p.Cell(0, 10, text)
-	var b bytes.Buffer
-	if err := p.Output(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func actSheet(t testing.TB, text string) []byte { return evidencetest.Sheet(text, 0) }
 
-// upload posts a multipart form of fields and one file part.
+// upload posts a multipart form of fields and one file part (none when
+// fileField is "").
 func (h *harness) upload(t testing.TB, who, path string, fields [][2]string, fileField, fileName string, content []byte) result {
 	t.Helper()
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, f := range fields {
-		if err := mw.WriteField(f[0], f[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var files []formFile
 	if fileField != "" {
-		w, err := mw.CreateFormFile(fileField, fileName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(content); err != nil {
-			t.Fatal(err)
-		}
+		files = append(files, formFile{fileField, fileName, "application/octet-stream", content})
 	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, path, &b)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+h.token(who))
-	return h.send(req)
+	return h.postForm(t, who, path, fields, files...)
 }
 
 // actView is the part of a listed activity the tests read.
@@ -288,9 +243,9 @@ func (h *harness) checkSteps(t *testing.T, who, treasurer string, id int64, tran
 	return got.NextSteps
 }
 
-// proposalBody is grants.DemoProposal as a client writes it.
+// proposalBody is demo.Proposal as a client writes it.
 func proposalBody(k workflow.Kind, from workflow.Date) map[string]any {
-	p := grants.DemoProposal(k, from)
+	p := demo.Proposal(k, from)
 	acts := []map[string]any{}
 	for _, a := range p.Activities {
 		acts = append(acts, map[string]any{"kind": a.Kind, "title": a.Title, "planned_on": a.PlannedOn.String(), "planned_participants": 30})
@@ -313,7 +268,7 @@ func TestActivitiesJourney(t *testing.T) {
 	h, _ := withStore(t, newHarness(t))
 	spec := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Kecamatan Arcamanik", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "B-4321/Kk.10.11/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7198765432",
-		BankAccountName: "KKG MI Kecamatan Arcamanik", Members: grants.DemoMembers(9, 30, "MIN 1 Kota Bandung", "MIS Al-Ikhlas Arcamanik")}
+		BankAccountName: "KKG MI Kecamatan Arcamanik", Members: demo.Members(9, 30, "MIN 1 Kota Bandung", "MIS Al-Ikhlas Arcamanik")}
 	grp := h.newGroup(t, spec)
 	h.addPeople(t, grp, "arc")
 	chair, treasurer := "arcchair", "arctreasurer"

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"grantflow/internal/grants"
+	"grantflow/internal/demo"
 	"grantflow/workflow"
 )
 
@@ -117,7 +117,7 @@ func TestConcurrentSubmit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	g := h.grantIn(t, h.prog, h.groupA, workflow.Draft)
-	if _, err := h.svc.SaveProposal(t.Context(), h.actor("chairA"), g.ID, grants.DemoProposal(workflow.KKG, proposalStart)); err != nil {
+	if _, err := h.svc.SaveProposal(t.Context(), h.actor("chairA"), g.ID, demo.Proposal(workflow.KKG, proposalStart)); err != nil {
 		t.Fatal(err)
 	}
 	tokens := []string{h.token("chairA"), h.token("treasurerA")}

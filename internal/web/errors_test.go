@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/demo"
 	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
@@ -126,7 +127,7 @@ func TestNotFound(t *testing.T) {
 		{"GET", "/api/v1/groups/999999", admin, nil},
 		{"POST", "/api/v1/grants/999999/actions/cancel", admin, `{"comment":"x"}`},
 		{"POST", "/api/v1/grants/999999/actions/submit", chair, nil},
-		{"PUT", "/api/v1/grants/999999/proposal", chair, grants.DemoProposal(workflow.KKG, proposalStart)},
+		{"PUT", "/api/v1/grants/999999/proposal", chair, demo.Proposal(workflow.KKG, proposalStart)},
 		// Ids that are no ids at all.
 		{"GET", "/api/v1/grants/abc", admin, nil},
 		{"GET", "/api/v1/grants/0", admin, nil},
@@ -222,7 +223,7 @@ func TestHostileBodies(t *testing.T) {
 		return string(b)
 	}
 	proposal := func(mut func(*workflow.Proposal)) string {
-		p := grants.DemoProposal(workflow.KKG, proposalStart)
+		p := demo.Proposal(workflow.KKG, proposalStart)
 		mut(&p)
 		b, _ := json.Marshal(p)
 		return string(b)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"grantflow/internal/grants"
+	"grantflow/internal/demo"
 	"grantflow/workflow"
 )
 
@@ -23,6 +23,7 @@ type eventView struct {
 	Comment   string         `json:"comment"`
 	PrevHash  string         `json:"prev_hash"`
 	Hash      string         `json:"hash"`
+	Data      map[string]any `json:"data"`
 }
 
 // events reads a grant's audit trail and checks its hash chain.
@@ -126,7 +127,7 @@ func TestGrantToApproval(t *testing.T) {
 
 	// A proposal over the ceiling, with an honorarium above its cap, too few
 	// On sessions and a line in no category, reports all of it.
-	bad := grants.DemoProposal(workflow.KKG, proposalStart)
+	bad := demo.Proposal(workflow.KKG, proposalStart)
 	bad.Budget[1].UnitPrice = 4_000_000 // honorarium 12 M of ~20 M, over 30 %
 	bad.Activities = slices.DeleteFunc(bad.Activities, func(a workflow.Activity) bool { return a.Kind == workflow.On })
 	r = h.do("PUT", fmt.Sprintf("/api/v1/grants/%d/proposal", id), chair, bad)
@@ -137,7 +138,7 @@ func TestGrantToApproval(t *testing.T) {
 		t.Fatalf("submit of a bad proposal: %v", e.Details)
 	}
 	// An unknown category is refused when saving already.
-	unknown := grants.DemoProposal(workflow.KKG, proposalStart)
+	unknown := demo.Proposal(workflow.KKG, proposalStart)
 	unknown.Budget[0].Category = "perjalanan_dinas"
 	e = expect(t, h.do("PUT", fmt.Sprintf("/api/v1/grants/%d/proposal", id), chair, unknown), http.StatusUnprocessableEntity, "unknown category")
 	if !e.hasField("budget[0].category") {
@@ -145,7 +146,7 @@ func TestGrantToApproval(t *testing.T) {
 	}
 
 	// Write the real proposal.
-	prop := grants.DemoProposal(workflow.KKG, proposalStart)
+	prop := demo.Proposal(workflow.KKG, proposalStart)
 	r = h.do("PUT", fmt.Sprintf("/api/v1/grants/%d/proposal", id), h.token("treasurerA"), prop)
 	expect(t, r, 200, "save proposal")
 	r.decode(t, &g)
@@ -341,7 +342,7 @@ func TestAuthorization(t *testing.T) {
 			g := h.grantIn(t, prog, h.groupA, c.from)
 			if c.from == workflow.Draft {
 				var err error
-				g, err = h.svc.SaveProposal(t.Context(), h.actor("chairA"), g.ID, grants.DemoProposal(workflow.KKG, proposalStart))
+				g, err = h.svc.SaveProposal(t.Context(), h.actor("chairA"), g.ID, demo.Proposal(workflow.KKG, proposalStart))
 				if err != nil {
 					t.Fatal(err)
 				}

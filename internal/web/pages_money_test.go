@@ -1,4 +1,4 @@
-package web_test
+package web
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
+	"grantflow/internal/postgres/pgtest"
 	"grantflow/money"
 )
 
@@ -17,20 +19,20 @@ import (
 // treasurer (cookie of a real session) and the verifier.
 func TestPageGrantMoney(t *testing.T) {
 	t.Parallel()
-	e := mxNewEnv(t, nil)
-	g := e.fundedGrant(t)
-	e.mustExpense(t, g, map[string]string{"amount": "5000001", "vendor": "Katering Sari Rasa"}, mxPNG(t, 1))
-	small := e.mustExpense(t, g, map[string]string{"amount": "20000", "vendor": "Toko Pena"}, mxPNG(t, 2))
-	r := e.json(t, g.treasurer, "POST", fmt.Sprintf("/api/v1/grants/%d/expenses/%d/void", g.id, small.ID), map[string]string{"reason": "Salah input."})
+	h := newHarnessStore(t, pgtest.New(t), moneyOptions, nil)
+	g := h.fundedGrant(t)
+	h.mustExpense(t, g, map[string]string{"amount": "5000001", "vendor": "Katering Sari Rasa"}, evidencetest.PNG(t, 1, 8, 6))
+	small := h.mustExpense(t, g, map[string]string{"amount": "20000", "vendor": "Toko Pena"}, evidencetest.PNG(t, 2, 8, 6))
+	r := h.call(t, g.treasurer, "POST", fmt.Sprintf("/api/v1/grants/%d/expenses/%d/void", g.id, small.ID), map[string]string{"reason": "Salah input."})
 	if r.status != http.StatusOK {
 		t.Fatalf("void: %s", r)
 	}
-	view := e.grantView(t, g.treasurer, g)
+	view := h.grantAs(t, g.treasurer, g)
 
-	for _, u := range []*mxUser{g.treasurer, e.user(t, "verifier")} {
+	for _, u := range []string{g.treasurer, "verifier"} {
 		req := httptest.NewRequest("GET", fmt.Sprintf("/hibah/%d", g.id), nil)
-		req.AddCookie(&http.Cookie{Name: "gf_sesi", Value: u.token})
-		resp, err := e.app.Test(req, -1)
+		req.AddCookie(&http.Cookie{Name: "gf_sesi", Value: h.token(u)})
+		resp, err := h.srv.App().Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +53,7 @@ func TestPageGrantMoney(t *testing.T) {
 			"didanai", "mencatat belanja", // state and timeline
 		} {
 			if !strings.Contains(body, s) {
-				t.Errorf("page of user %d lacks %q", u.UserID, s)
+				t.Errorf("page of user %d lacks %q", h.actor(u).UserID, s)
 			}
 		}
 	}

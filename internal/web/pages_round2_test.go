@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/money"
 	"grantflow/workflow"
@@ -45,18 +43,7 @@ func (h *harness) fundedGrantFor(t testing.TB) grants.View {
 // receiptPNG is a small real PNG, different for each seed (so no two
 // receipts are flagged as the same file).
 func receiptPNG(t testing.TB, seed int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 12, 9))
-	for y := range 9 {
-		for x := range 12 {
-			img.Set(x, y, color.RGBA{uint8(seed*41 + x*19), uint8(seed*13 + y*29), uint8(seed), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return evidencetest.PNG(t, seed, 12, 9)
 }
 
 // postMultipart sends the expense form as a browser does: the fields in

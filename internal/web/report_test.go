@@ -5,13 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"io"
 	"os"
 	"os/exec"
@@ -23,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/internal/postgres/pgtest"
@@ -57,17 +54,7 @@ func newReportWorld(t *testing.T) *reportWorld {
 }
 
 func reportJPEG(t *testing.T, seed int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for y := 0; y < 48; y++ {
-		for x := 0; x < 64; x++ {
-			img.Set(x, y, color.RGBA{uint8(seed*40 + x*3), uint8(y * 5), uint8(seed * 90), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return evidencetest.JPEG(t, seed, 64, 48)
 }
 
 // submitted takes group A's grant through funding, one held In session
@@ -351,7 +338,7 @@ func TestReportVerification(t *testing.T) {
 		t.Errorf("replaced file: report_matches %v chain_valid %v, want false true", v.ReportMatches, v.ChainValid)
 	}
 	// Change an event's comment with the append-only trigger disabled.
-	tamperEvents(t, w.db.SQL(), `UPDATE grant_events SET comment = 'diubah' WHERE grant_id = $1 AND seq = 2`, w.grant.ID)
+	pgtest.TamperEvents(t, w.db.SQL(), `UPDATE grant_events SET comment = 'diubah' WHERE grant_id = $1 AND seq = 2`, w.grant.ID)
 	if v := verify("verify after the chain was broken"); v.ChainValid {
 		t.Error("broken chain: chain_valid true")
 	}
@@ -370,28 +357,6 @@ func findBlob(t *testing.T, dir, key string) string {
 		t.Fatalf("blob %s not under %s", key, dir)
 	}
 	return found
-}
-
-func tamperEvents(t *testing.T, db *sql.DB, stmt string, args ...any) {
-	t.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{`ALTER TABLE grant_events DISABLE TRIGGER grant_events_append_only`, stmt,
-		`ALTER TABLE grant_events ENABLE TRIGGER grant_events_append_only`} {
-		var a []any
-		if q == stmt {
-			a = args
-		}
-		if _, err := tx.Exec(q, a...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The public verification answers 429 past its per-address limit.

@@ -12,12 +12,19 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"image/png"
 	"math"
 	"math/rand/v2"
+	"net/http/httptest"
+	"net/url"
 	"testing"
+	"time"
 
 	exif "github.com/dsoprea/go-exif/v3"
 	exifcommon "github.com/dsoprea/go-exif/v3/common"
+	"github.com/go-pdf/fpdf"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	xdraw "golang.org/x/image/draw"
 )
 
@@ -58,11 +65,34 @@ func Grain(m *image.RGBA, amp int, seed uint64) {
 // EncodeJPEG encodes m at quality q.
 func EncodeJPEG(t testing.TB, m image.Image, q int) []byte {
 	t.Helper()
+	return Encode(m, q)
+}
+
+// Encode is EncodeJPEG for callers without a test (the benchmark).
+func Encode(m image.Image, q int) []byte {
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: q}); err != nil {
-		t.Fatal(err)
+		panic(err) // encoding into memory cannot fail
 	}
 	return b.Bytes()
+}
+
+// Gradient draws a w×h grey-ish gradient with uniform grain of ±grain and
+// slightly tinted chroma, the benchmark's photo: more grain makes a larger
+// JPEG, so a caller can tune a file to a size.
+func Gradient(w, h, grain int) *image.YCbCr {
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	r := rand.New(rand.NewPCG(1, uint64(grain)))
+	for y := range h {
+		for x := range w {
+			v := 128 + x*97/w - y*61/h + r.IntN(2*grain+1) - grain
+			img.Y[y*img.YStride+x] = uint8(min(max(v, 0), 255))
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(120+r.IntN(16)), uint8(120+r.IntN(16))
+	}
+	return img
 }
 
 // Resized scales m to w×h, as a messaging app does before sending a photo.
@@ -170,4 +200,96 @@ func PDF(prefix []byte) ([]byte, int) {
 	}
 	b = fmt.Appendf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n", len(objs)+1, xref)
 	return b, xref
+}
+
+// Tiny returns a w×h image whose pixels depend on seed, so that different
+// seeds give different files (and SHA-256s); it is the receipt or photo of
+// tests that only need a valid, distinct image, not a realistic one.
+func Tiny(seed, w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetRGBA(x, y, color.RGBA{uint8(seed*37 + x*20), uint8(seed*11 + y*30), uint8(seed >> 8), 255})
+		}
+	}
+	return m
+}
+
+// PNG returns Tiny(seed, w, h) encoded as PNG.
+func PNG(t testing.TB, seed, w, h int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, Tiny(seed, w, h)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// JPEG returns Tiny(seed, w, h) encoded as JPEG at quality 90.
+func JPEG(t testing.TB, seed, w, h int) []byte {
+	t.Helper()
+	return EncodeJPEG(t, Tiny(seed, w, h), 90)
+}
+
+// NotePDF is PDF with note as a comment line, so that different notes give
+// different files.
+func NotePDF(note string) []byte {
+	b, _ := PDF([]byte("% " + note + "\n"))
+	return b
+}
+
+// FakeS3 serves an in-memory S3-compatible API (gofakes3) until t ends and
+// returns its host:port, the Endpoint of an evidence.S3Config.
+func FakeS3(t testing.TB) string {
+	t.Helper()
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
+	ts := httptest.NewServer(faker.Server())
+	t.Cleanup(ts.Close)
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}
+
+// sheetDate is the creation date of every Sheet, so that one text gives
+// one file (and one SHA-256) on every run.
+var sheetDate = time.Date(2026, 3, 10, 3, 0, 0, 0, time.UTC)
+
+// Sheet returns a real one-page A4 PDF made with fpdf, the way an attendance
+// sheet or minutes are scanned to PDF: title, then lines numbered signature
+// rows. Different titles give different files.
+func Sheet(title string, lines int) []byte {
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetCreationDate(sheetDate)
+	p.SetCatalogSort(true)
+	p.AddPage()
+	p.SetFont("Helvetica", "", 11)
+	p.Cell(0, 8, title)
+	for i := range lines {
+		p.Ln(7)
+		p.Cell(0, 7, fmt.Sprintf("%2d. Anggota %d ........................ (tanda tangan)", i+1, i+1))
+	}
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		panic(err) // writing into memory cannot fail
+	}
+	return b.Bytes()
+}
+
+// Padding returns comment lines of pseudo-random letters and digits, about
+// n bytes in all (seeded, so the same on every run), to pass as PDF's
+// prefix when a PDF must be large.
+func Padding(n int, seed uint64) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	r := rand.New(rand.NewPCG(seed, 13))
+	out := make([]byte, 0, n+80)
+	for len(out) < n {
+		out = append(out, '%')
+		for range 78 {
+			out = append(out, alphabet[r.IntN(len(alphabet))])
+		}
+		out = append(out, '\n')
+	}
+	return out
 }

@@ -1,4 +1,9 @@
-package grants
+// Package demo seeds a database with a believable programme, groups, staff
+// and grants in every state, through the grants service's public methods as
+// people would; it also gives tests and benchmarks the demo's members and
+// proposal. It lives outside internal/grants so that the production use
+// cases carry no demo data.
+package demo
 
 import (
 	"bytes"
@@ -11,19 +16,20 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
 
-// DemoPassword is the password of every demo login.
-const DemoPassword = "grantflow-demo"
+// Password is the password of every demo login.
+const Password = "grantflow-demo"
 
-type demoLogin struct {
+type login struct {
 	Email string
 	Role  string
 	Note  string
 }
 
-var demoStaff = []struct {
+var officials = []struct {
 	email, name string
 	roles       []workflow.Role
 	province    string
@@ -42,8 +48,8 @@ var firstNames = []string{"Ahmad", "Siti", "Muhammad", "Nur", "Dewi", "Agus", "F
 var lastNames = []string{"Hidayat", "Rahmawati", "Saputra", "Nurjanah", "Kurniawan", "Lestari", "Firmansyah", "Maulana", "Susanti",
 	"Wijaya", "Permana", "Handayani", "Setiawan", "Pratama", "Suryani", "Ramadhan", "Fauziah", "Gunawan", "Anggraini", "Syahputra"}
 
-// demoGroup describes one seeded group and the state its grant is driven to.
-type demoGroup struct {
+// group describes one seeded group and the state its grant is driven to.
+type group struct {
 	kind     workflow.Kind
 	name     string
 	subject  string
@@ -54,7 +60,7 @@ type demoGroup struct {
 	target   workflow.State
 }
 
-var demoGroups = []demoGroup{
+var groups = []group{
 	{workflow.KKG, "KKG MI Kecamatan Cibiru", "", "MI", "Kota Bandung", []string{"MIN 1 Kota Bandung", "MIS Al-Hikmah Cibiru", "MIS Persis Cibiru"}, 18, workflow.Approved},
 	{workflow.MGMP, "MGMP Matematika MTs Kabupaten Garut", "Matematika", "MTs", "Kabupaten Garut", []string{"MTsN 1 Garut", "MTsS Al-Musaddadiyah", "MTsS Persis Tarogong"}, 20, workflow.Recommended},
 	{workflow.KKM, "KKM MTs Kabupaten Tasikmalaya", "", "MTs", "Kabupaten Tasikmalaya", []string{"MTsN 2 Tasikmalaya", "MTsS Cipasung", "MTsS Al-Ikhlas"}, 12, workflow.InReview},
@@ -66,19 +72,19 @@ var demoGroups = []demoGroup{
 	{workflow.KKG, "KKG MI Kecamatan Sukajadi", "", "MI", "Kota Bandung", []string{"MIN 2 Kota Bandung", "MIS Al-Istiqomah", "MIS Ar-Rahman"}, 16, workflow.Funded},
 }
 
-// SeedDemo fills an empty database with a programme with the §2 defaults,
+// Seed fills an empty database with a programme with the §2 defaults,
 // groups of every kind with members, one user per role, and grants in every
 // state the service reaches, then prints the logins. On a database that
 // already has users it only prints the logins.
-func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
-	n, err := s.db.CountUsers(ctx)
+func Seed(ctx context.Context, s *grants.Service, w io.Writer) error {
+	n, err := s.DB().CountUsers(ctx)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
 		fmt.Fprintln(w, "database already has users: demo not seeded again")
 		// The grants may have moved on since the seed: show where they are now.
-		vs, err := s.Grants(ctx, System, ListFilter{})
+		vs, err := s.Grants(ctx, grants.System, grants.ListFilter{})
 		if err != nil {
 			return err
 		}
@@ -86,7 +92,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 		for _, v := range vs {
 			now[v.Group.Name] = v.State
 		}
-		logins := demoLoginList()
+		logins := loginList()
 		for i, l := range logins {
 			if l.Role != "chair" {
 				continue
@@ -98,8 +104,8 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 		}
 		return printLogins(w, logins)
 	}
-	today := s.today()
-	prog, err := s.CreateProgram(ctx, System, workflow.Program{
+	today := s.Today()
+	prog, err := s.CreateProgram(ctx, grants.System, workflow.Program{
 		Name: fmt.Sprintf("Bantuan KKG/MGMP/KKM Madrasah %d", today.Year()), Year: today.Year(),
 		ProposalOpensOn: today.AddDays(-30), ProposalClosesOn: today.AddDays(60),
 		ActivityEndsOn: today.AddDays(240), ReportDueOn: today.AddDays(270), BudgetTotal: 5_000_000_000,
@@ -108,44 +114,44 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 		return fmt.Errorf("demo programme: %w", err)
 	}
 	staff := map[string]workflow.Actor{}
-	for _, st := range demoStaff {
-		u, err := s.CreateUser(ctx, System, NewUser{Email: st.email, Name: st.name, Password: DemoPassword, Roles: st.roles, Province: st.province})
+	for _, st := range officials {
+		u, err := s.CreateUser(ctx, grants.System, grants.NewUser{Email: st.email, Name: st.name, Password: Password, Roles: st.roles, Province: st.province})
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", st.email, err)
 		}
 		staff[st.email] = u.Actor()
 	}
-	for gi, dg := range demoGroups {
+	for gi, dg := range groups {
 		grp := workflow.Group{Kind: dg.kind, Name: dg.name, Subject: dg.subject, Level: dg.level, Province: "Jawa Barat",
 			Regency: dg.regency, SKNumber: fmt.Sprintf("B-%d/Kk.10.%02d/PP.00/%d", 1200+gi, gi+1, today.Year()),
 			BankName: "Bank Syariah Indonesia", BankAccountNumber: fmt.Sprintf("71%08d", 4410000+gi*7919),
 			BankAccountName: dg.name, Remote: dg.members < 15 && dg.kind != workflow.KKM && dg.kind != workflow.POKJAWAS}
-		grp.Members = DemoMembers(gi, dg.members, dg.madrasah...)
-		g, err := s.CreateGroup(ctx, System, grp)
+		grp.Members = Members(gi, dg.members, dg.madrasah...)
+		g, err := s.CreateGroup(ctx, grants.System, grp)
 		if err != nil {
 			return fmt.Errorf("demo group %s: %w", dg.name, err)
 		}
-		chair, err := s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), Name: g.Members[0].Name,
-			Password: DemoPassword, Roles: []workflow.Role{workflow.RoleChair}, GroupID: g.ID})
+		chair, err := s.CreateUser(ctx, grants.System, grants.NewUser{Email: fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), Name: g.Members[0].Name,
+			Password: Password, Roles: []workflow.Role{workflow.RoleChair}, GroupID: g.ID})
 		if err != nil {
 			return err
 		}
-		treasurer, err := s.CreateUser(ctx, System, NewUser{Email: fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), Name: g.Members[2].Name,
-			Password: DemoPassword, Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: g.ID})
+		treasurer, err := s.CreateUser(ctx, grants.System, grants.NewUser{Email: fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), Name: g.Members[2].Name,
+			Password: Password, Roles: []workflow.Role{workflow.RoleTreasurer}, GroupID: g.ID})
 		if err != nil {
 			return err
 		}
 		staff["chair"] = workflow.Actor{UserID: chair.ID, Name: chair.Name, Roles: chair.Roles, GroupID: g.ID}
 		staff["treasurer"] = workflow.Actor{UserID: treasurer.ID, Name: treasurer.Name, Roles: treasurer.Roles, GroupID: g.ID}
-		if err := driveDemoGrant(ctx, s, prog, g, dg, staff, today); err != nil {
+		if err := drive(ctx, s, prog, g, dg, staff, today); err != nil {
 			return fmt.Errorf("demo grant of %s: %w", dg.name, err)
 		}
 	}
 	fmt.Fprintln(w, "demo seeded")
-	return printLogins(w, demoLoginList())
+	return printLogins(w, loginList())
 }
 
-// DemoMembers returns n members of the group numbered seed, as the demo,
+// Members returns n members of the group numbered seed, as the demo,
 // tests and benchmarks need them: the first is the ketua, the second the
 // sekretaris, the third the bendahara, the rest anggota; each has a valid
 // NIP, unique within the group (n ≤ 30) and across groups of different
@@ -153,7 +159,7 @@ func SeedDemo(ctx context.Context, s *Service, w io.Writer) error {
 // appointment month, so that no two seeded groups share members and the
 // one-group-once rule never joins them), and teaches at one of madrasah
 // (default "MIN 1 Kota Bandung").
-func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
+func Members(seed, n int, madrasah ...string) []workflow.Member {
 	if len(madrasah) == 0 {
 		madrasah = []string{"MIN 1 Kota Bandung"}
 	}
@@ -173,9 +179,9 @@ func DemoMembers(seed, n int, madrasah ...string) []workflow.Member {
 	return out
 }
 
-// DemoProposal returns a complete proposal for a group of kind k that fits
+// Proposal returns a complete proposal for a group of kind k that fits
 // the programme defaults, starting its sessions on from.
-func DemoProposal(k workflow.Kind, from workflow.Date) workflow.Proposal {
+func Proposal(k workflow.Kind, from workflow.Date) workflow.Proposal {
 	rule := map[workflow.Kind]int{workflow.KKM: 5, workflow.POKJAWAS: 5}[k]
 	if rule == 0 {
 		rule = 3
@@ -205,47 +211,47 @@ func DemoProposal(k workflow.Kind, from workflow.Date) workflow.Proposal {
 	return p
 }
 
-type demoStep struct {
+type step struct {
 	who    workflow.Actor
 	action workflow.Action
-	in     ActInput
+	in     grants.ActInput
 }
 
-// driveDemoGrant takes a group's grant to dg.target through the service, as
+// drive takes a group's grant to dg.target through the service, as
 // the people of staff (plus "chair" and "treasurer" of the group) would.
-func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g workflow.Group, dg demoGroup, staff map[string]workflow.Actor, today workflow.Date) error {
+func drive(ctx context.Context, s *grants.Service, prog workflow.Program, g workflow.Group, dg group, staff map[string]workflow.Actor, today workflow.Date) error {
 	chair := staff["chair"]
 	v, err := s.OpenGrant(ctx, chair, prog.ID, g.ID)
 	if err != nil || dg.target == workflow.Draft {
 		return err
 	}
-	if _, err := s.SaveProposal(ctx, chair, v.ID, DemoProposal(g.Kind, today.AddDays(30))); err != nil {
+	if _, err := s.SaveProposal(ctx, chair, v.ID, Proposal(g.Kind, today.AddDays(30))); err != nil {
 		return err
 	}
 	verifier, approver, admin := staff["verifikator@demo.grantflow.id"], staff["penyetuju@demo.grantflow.id"], staff["admin@demo.grantflow.id"]
-	steps := []demoStep{{chair, workflow.Submit, ActInput{}}}
+	steps := []step{{chair, workflow.Submit, grants.ActInput{}}}
 	switch dg.target {
 	case workflow.Submitted:
 	case workflow.Cancelled:
-		steps = append(steps, demoStep{admin, workflow.Cancel, ActInput{Comment: "Kelompok mengundurkan diri dari program tahun ini."}})
+		steps = append(steps, step{admin, workflow.Cancel, grants.ActInput{Comment: "Kelompok mengundurkan diri dari program tahun ini."}})
 	case workflow.RevisionRequested:
-		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
-			demoStep{verifier, workflow.RequestRevision, ActInput{Comment: "Rincian honorarium narasumber perlu disertai jumlah jam pelajaran."}})
+		steps = append(steps, step{verifier, workflow.StartReview, grants.ActInput{}},
+			step{verifier, workflow.RequestRevision, grants.ActInput{Comment: "Rincian honorarium narasumber perlu disertai jumlah jam pelajaran."}})
 	case workflow.Rejected:
-		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
-			demoStep{verifier, workflow.Reject, ActInput{Comment: "SK kelompok kerja sudah tidak berlaku."}})
+		steps = append(steps, step{verifier, workflow.StartReview, grants.ActInput{}},
+			step{verifier, workflow.Reject, grants.ActInput{Comment: "SK kelompok kerja sudah tidak berlaku."}})
 	case workflow.InReview:
-		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}})
+		steps = append(steps, step{verifier, workflow.StartReview, grants.ActInput{}})
 	case workflow.Recommended, workflow.Approved, workflow.Funded:
-		p := DemoProposal(g.Kind, today)
+		p := Proposal(g.Kind, today)
 		if err := p.Normalize(); err != nil {
 			return err
 		}
 		amount := p.Total()
-		steps = append(steps, demoStep{verifier, workflow.StartReview, ActInput{}},
-			demoStep{verifier, workflow.Recommend, ActInput{Comment: "Proposal lengkap dan sesuai juknis.", ApprovedAmount: amount}})
+		steps = append(steps, step{verifier, workflow.StartReview, grants.ActInput{}},
+			step{verifier, workflow.Recommend, grants.ActInput{Comment: "Proposal lengkap dan sesuai juknis.", ApprovedAmount: amount}})
 		if dg.target != workflow.Recommended {
-			steps = append(steps, demoStep{approver, workflow.Approve, ActInput{Comment: "Disetujui."}})
+			steps = append(steps, step{approver, workflow.Approve, grants.ActInput{Comment: "Disetujui."}})
 		}
 	}
 	for _, st := range steps {
@@ -254,18 +260,18 @@ func driveDemoGrant(ctx context.Context, s *Service, prog workflow.Program, g wo
 		}
 	}
 	if dg.target == workflow.Funded {
-		return fundDemoGrant(ctx, s, prog, v, g, staff, today)
+		return fund(ctx, s, prog, v, g, staff, today)
 	}
 	return nil
 }
 
-// fundDemoGrant pays the first tranche, records In-1 and On-1 as held today
+// fund pays the first tranche, records In-1 and On-1 as held today
 // (most members present) and, when a file store is configured, their
 // attendance sheets and photos and a few expenses with receipts (one with
 // tax withheld, one voided; the session costs name In-1).
-func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v View, g workflow.Group, staff map[string]workflow.Actor, today workflow.Date) error {
+func fund(ctx context.Context, s *grants.Service, prog workflow.Program, v grants.View, g workflow.Group, staff map[string]workflow.Actor, today workflow.Date) error {
 	share := prog.TrancheAmounts(v.AmountApproved)[0]
-	if _, err := s.Disburse(ctx, staff["keuangan@demo.grantflow.id"], v.ID, DisbursementInput{
+	if _, err := s.Disburse(ctx, staff["keuangan@demo.grantflow.id"], v.ID, grants.DisbursementInput{
 		Tranche: 1, Amount: share, TransferredOn: today, Reference: "BSI-TRF-" + today.String()}); err != nil {
 		return fmt.Errorf("disburse: %w", err)
 	}
@@ -276,7 +282,7 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 	}
 	held := v.Activities[:2] // In-1, then On-1 at the members' madrasah
 	for i, a := range held {
-		in := RealizationInput{HeldOn: today, Location: []string{"Aula MIN 2 Kota Bandung", "MIS Al-Istiqomah (kelas IV)"}[i], Hours: []int{6, 4}[i],
+		in := grants.RealizationInput{HeldOn: today, Location: []string{"Aula MIN 2 Kota Bandung", "MIS Al-Istiqomah (kelas IV)"}[i], Hours: []int{6, 4}[i],
 			Facilitator: "Dra. Hj. Euis Kurniasih, M.Pd. (pengawas madrasah)", AttendeeIDs: present,
 			Summary: "Anggota mengkaji modul ajar berdiferensiasi dan merancang asesmen formatif untuk satu pokok bahasan.",
 			Outputs: "Draf modul ajar per anggota; lembar asesmen formatif."}
@@ -284,12 +290,12 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 			return fmt.Errorf("demo session %q: %w", a.Title, err)
 		}
 	}
-	if s.store == nil {
+	if !s.HasStore() {
 		return nil
 	}
 	for i, a := range held {
 		for j, kind := range []string{"attendance", "photo"} {
-			obj, err := s.Ingest(ctx, bytes.NewReader(demoReceipt(10+2*i+j)))
+			obj, err := s.Ingest(ctx, bytes.NewReader(receipt(10+2*i+j)))
 			if err != nil {
 				return fmt.Errorf("demo evidence: %w", err)
 			}
@@ -307,7 +313,7 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 		}
 		return 0
 	}
-	expenses := []ExpenseInput{
+	expenses := []grants.ExpenseInput{
 		{Vendor: "Rumah Makan Sunda Ibu Imas", Description: "Konsumsi In-1 (14 orang)", Amount: 630_000, BudgetLineID: line("konsumsi"), ActivityID: held[0].ID},
 		{Vendor: "Drs. H. Asep Saepudin, M.Pd", Description: "Honorarium narasumber In-1 (2 JP)", Amount: 900_000, TaxPPh: 45_000, BudgetLineID: line("honorarium"), ActivityID: held[0].ID},
 		{Vendor: "Toko Buku Pelita", Description: "ATK dan kertas HVS", Amount: 1_100_000, TaxPPN: 108_108, BudgetLineID: line("atk_bahan")},
@@ -316,7 +322,7 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 	var last workflow.Expense
 	for i, f := range expenses {
 		f.SpentOn = today
-		obj, err := s.Ingest(ctx, bytes.NewReader(demoReceipt(i)))
+		obj, err := s.Ingest(ctx, bytes.NewReader(receipt(i)))
 		if err != nil {
 			return fmt.Errorf("demo receipt: %w", err)
 		}
@@ -328,8 +334,8 @@ func fundDemoGrant(ctx context.Context, s *Service, prog workflow.Program, v Vie
 	return err
 }
 
-// demoReceipt draws a small distinct PNG standing in for a photographed receipt.
-func demoReceipt(i int) []byte {
+// receipt draws a small distinct PNG standing in for a photographed receipt.
+func receipt(i int) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 240, 320))
 	for y := 0; y < 320; y++ {
 		for x := 0; x < 240; x++ {
@@ -346,20 +352,20 @@ func demoReceipt(i int) []byte {
 	return b.Bytes()
 }
 
-func demoLoginList() []demoLogin {
-	var out []demoLogin
-	for _, st := range demoStaff {
-		out = append(out, demoLogin{st.email, string(st.roles[0]), st.name})
+func loginList() []login {
+	var out []login
+	for _, st := range officials {
+		out = append(out, login{st.email, string(st.roles[0]), st.name})
 	}
-	for gi, dg := range demoGroups {
-		out = append(out, demoLogin{fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), "chair", dg.name + " (" + string(dg.target) + ")"})
-		out = append(out, demoLogin{fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), "treasurer", dg.name})
+	for gi, dg := range groups {
+		out = append(out, login{fmt.Sprintf("ketua%d@demo.grantflow.id", gi+1), "chair", dg.name + " (" + string(dg.target) + ")"})
+		out = append(out, login{fmt.Sprintf("bendahara%d@demo.grantflow.id", gi+1), "treasurer", dg.name})
 	}
 	return out
 }
 
-func printLogins(w io.Writer, logins []demoLogin) error {
-	fmt.Fprintf(w, "\ndemo logins (password for all: %s)\n", DemoPassword)
+func printLogins(w io.Writer, logins []login) error {
+	fmt.Fprintf(w, "\ndemo logins (password for all: %s)\n", Password)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tROLE\tWHO / GROUP (GRANT STATE)")
 	for _, l := range logins {
