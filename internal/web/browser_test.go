@@ -16,6 +16,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"grantflow/internal/postgres/pgtest"
 	"grantflow/money"
 	"grantflow/workflow"
 )
@@ -59,6 +60,7 @@ func newBrowser(t *testing.T, base string) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "id-ID"), // the browser's own words (file and date inputs) in Indonesian, as on the users' phones
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
@@ -167,6 +169,8 @@ func (b *browser) check(name string) {
 	b.t.Helper()
 	for _, w := range []int64{360, 1280} {
 		b.do("viewport", chromedp.EmulateViewport(w, 800))
+		// Thumbnails arrive after the page: shoot once every image is in.
+		b.waitTrue("images of "+name, `Array.from(document.images).every(i => i.complete)`)
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
@@ -230,7 +234,9 @@ func (b *browser) check(name string) {
 // group. Every main page is screenshot at two widths and checked with axe-core.
 func TestBrowserJourney(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	// accept_report renders the final LPJ inside its request: on a loaded
+	// two-core machine that can pass the default 5 s deadline.
+	h := newHarnessOn(t, pgtest.New(t), Options{RequestTimeout: 30 * time.Second})
 	b := newBrowser(t, h.listen(t))
 
 	b.open("/login")

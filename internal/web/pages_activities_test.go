@@ -288,3 +288,41 @@ func TestPageDisburseForm(t *testing.T) {
 	h.expireSessions(t, "finance")
 	wantLogin(t, post(f))
 }
+
+// TestPageAuditorReview: the auditor finds the LPJ with its links, opens
+// the LPJ and the dossier on the page's session, sees the grant's evidence
+// and returns the LPJ with findings (refused without them), which the
+// treasurer then reads on the grant page.
+func TestPageAuditorReview(t *testing.T) {
+	t.Parallel()
+	w := newReportWorld(t)
+	w.submitted(t)
+	g := w.grant
+	p := w.client(t)
+	p.login("auditor")
+	pdfPath, zipPath := fmt.Sprintf("/grants/%d/report.pdf", g.ID), fmt.Sprintf("/grants/%d/dossier.zip", g.ID)
+	want(t, p.get("/lpj"), 200, g.Number, `href="`+pdfPath+`"`, `href="`+zipPath+`"`)
+	path := fmt.Sprintf("/hibah/%d", g.ID)
+	r := p.get(path)
+	want(t, r, 200, "Unduh LPJ (PDF)", "Unduh berkas pemeriksaan (ZIP)", "Semua bukti", "?preview=1", `value="accept_report"`, `value="return_report"`)
+	pdf := p.get(pdfPath)
+	want(t, pdf, 200, "%PDF")
+	if ct := pdf.header.Get("Content-Type"); ct != "application/pdf" {
+		t.Fatalf("LPJ content type %q", ct)
+	}
+	want(t, p.get(zipPath), 200, "PK")
+
+	act := func(f url.Values) result { return p.post(path+"/tindakan", f) }
+	want(t, act(url.Values{"action": {"return_report"}, "expected_state": {"report_submitted"}}), http.StatusUnprocessableEntity,
+		`id="comment-galat">Temuan wajib diisi`)
+	want(t, act(url.Values{"_csrf": {"palsu"}, "action": {"return_report"}, "comment": {"Nota 3 tidak terbaca."}}), http.StatusForbidden)
+	p.get(path)
+	want(t, act(url.Values{"action": {"return_report"}, "comment": {"Nota 3 tidak terbaca."}, "expected_state": {"report_submitted"}}), http.StatusSeeOther)
+	tr := w.client(t)
+	tr.login("treasurerA")
+	want(t, tr.get(path), 200, `id="temuan"`, "Nota 3 tidak terbaca.", "Pratinjau LPJ (PDF)")
+
+	// An expired session downloads nothing.
+	w.expireSessions(t, "auditor")
+	wantLogin(t, p.get(zipPath))
+}
