@@ -502,7 +502,8 @@ func browserSessions(t *testing.T, h *harness, b *browser, g grantView) {
 		b.waitTrue("thumbnail loaded", `document.querySelector(".galeri img").complete && document.querySelector(".galeri img").naturalWidth > 0`)
 		if n == 0 {
 			// A correction: a new version, shown as such.
-			b.do("correct", chromedp.Clear(chromedp.CSS("#hours")), chromedp.SendKeys(chromedp.CSS("#hours"), "4"),
+			b.do("correct", chromedp.Click(chromedp.CSS("#koreksi summary")), chromedp.WaitVisible(chromedp.CSS("#hours")),
+				chromedp.Clear(chromedp.CSS("#hours")), chromedp.SendKeys(chromedp.CSS("#hours"), "4"),
 				chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)), chromedp.WaitVisible(chromedp.CSS("#tersimpan")))
 			b.contains("dikoreksi, versi 2", "Versi 2 (koreksi)", "4 JP")
 			b.check("kegiatan-terlaksana")
