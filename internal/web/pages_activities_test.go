@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -325,4 +326,35 @@ func TestPageAuditorReview(t *testing.T) {
 	// An expired session downloads nothing.
 	w.expireSessions(t, "auditor")
 	wantLogin(t, p.get(zipPath))
+}
+
+// TestPageRedFlags: two expenses on one receipt, charged to konsumsi
+// without naming a session, are red flags on the grant page for staff;
+// the group sees no duplicate flag (staff only).
+func TestPageRedFlags(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.fundedGrantFor(t)
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		obj, err := h.svc.Ingest(ctx, bytes.NewReader(receiptPNG(t, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.RecordExpense(ctx, h.actor("treasurerA"), g.ID, grants.ExpenseInput{SpentOn: transferDay, BudgetLineID: g.Budget[0].ID,
+			Vendor: "Warung Bu Siti", Description: fmt.Sprintf("Konsumsi %d", i+1), Amount: 100_000}, &obj); err != nil {
+			t.Fatalf("RecordExpense: %v", err)
+		}
+	}
+	path := fmt.Sprintf("/hibah/%d", g.ID)
+	v := h.client(t)
+	v.login("verifier")
+	want(t, v.get(path), 200, `id="tanda-merah"`, "nota ganda</span> 2 belanja", "tanpa kegiatan</span> 2 belanja", `alt="Nota `)
+	tr := h.client(t)
+	tr.login("treasurerA")
+	r := tr.get(path)
+	want(t, r, 200)
+	if strings.Contains(string(r.body), "nota ganda") {
+		t.Fatal("the group sees the staff-only duplicate flag")
+	}
 }

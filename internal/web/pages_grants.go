@@ -227,8 +227,9 @@ func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
 	return d, nil
 }
 
-// redFlags counts the flags of g's standing expenses, in a fixed order,
-// with an overdue LPJ first.
+// redFlags counts the findings among the flags of g's standing expenses
+// (duplicate receipts, outside the period, session costs without a held
+// session), in a fixed order, with an overdue LPJ first.
 func redFlags(g grants.View, es []workflow.Expense) []flagCount {
 	var out []flagCount
 	if g.ReportOverdue {
@@ -243,7 +244,8 @@ func redFlags(g grants.View, es []workflow.Expense) []flagCount {
 			n[f]++
 		}
 	}
-	for _, f := range []string{workflow.FlagDuplicate, workflow.FlagOutside, workflow.FlagNoSession, workflow.FlagSessionNotHeld, workflow.FlagMeterai} {
+	// The meterai flag is a reminder, not a finding: it stays on its row only.
+	for _, f := range []string{workflow.FlagDuplicate, workflow.FlagOutside, workflow.FlagNoSession, workflow.FlagSessionNotHeld} {
 		if n[f] > 0 {
 			out = append(out, flagCount{f, n[f]})
 		}
