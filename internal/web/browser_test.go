@@ -503,7 +503,8 @@ func browserSessions(t *testing.T, h *harness, b *browser, g grantView) {
 			// A correction: a new version, shown as such.
 			b.do("correct", chromedp.Click(chromedp.CSS("#koreksi summary")), chromedp.WaitVisible(chromedp.CSS("#hours")),
 				chromedp.Clear(chromedp.CSS("#hours")), chromedp.SendKeys(chromedp.CSS("#hours"), "4"),
-				chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)), chromedp.WaitVisible(chromedp.CSS("#tersimpan")))
+				// #tersimpan is on the page already: wait for the second version instead.
+				chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)), chromedp.WaitVisible(chromedp.CSS("#versi li:nth-child(2)")))
 			b.contains("dikoreksi, versi 2", "Versi 2 (koreksi)", "4 JP")
 			b.check("kegiatan-terlaksana")
 		}
