@@ -104,7 +104,8 @@ func TestPageActivityRealize(t *testing.T) {
 	r = post(transferDay.String(), "4", members[0].ID, members[1].ID)
 	want(t, r, http.StatusSeeOther)
 	want(t, p.get(path), 200, "dikoreksi, versi 2", "Versi 2 (koreksi)", "Versi 1 (pencatatan awal)", "4 JP", `id="kehadiran">2 dari 16 (12 %)`)
-	want(t, p.get(fmt.Sprintf("/hibah/%d", g.ID)), 200, "dikoreksi")
+	want(t, p.get(fmt.Sprintf("/hibah/%d", g.ID)), 200, "dikoreksi", "Kehadiran anggota", members[0].Name+`</td><td data-label="Hadir" class="uang">1 dari 1 sesi (100 %)`,
+		members[2].Name+`</td><td data-label="Hadir" class="uang">0 dari 1 sesi (0 %)`)
 	if v := h.activityOf(t, g.ID, act.ID); v.Realization == nil || v.Realization.Version != 2 || v.Realization.Hours != 4 || v.Attendance.Present != 2 {
 		t.Fatalf("after the correction: %+v", v.Realization)
 	}

@@ -122,6 +122,9 @@ type grantData struct {
 	// RedFlags count the flags of the standing expenses (staff see
 	// duplicates and session flags too) and an overdue LPJ.
 	RedFlags []flagCount
+	// Attendance is each member's attendance across the sessions held,
+	// once one has been held.
+	Attendance []grants.MemberAttendance
 }
 
 // flagCount is how many standing expenses carry one flag.
@@ -214,6 +217,13 @@ func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
 		d.Receipts[f.ID] = f
 	}
 	d.RedFlags = redFlags(d.G, d.Expenses)
+	if slices.ContainsFunc(d.G.Activities, func(x workflow.Activity) bool { return x.Status == workflow.ActivityHeld }) {
+		acts, err := s.svc.Activities(ctx, a, id)
+		if err != nil {
+			return d, err
+		}
+		d.Attendance = acts.MemberAttendance
+	}
 	d.Actions = pageActions(d.G.AllowedActions)
 	d.Links, d.NextSteps = grantLinks(d.G, a), nextSteps(d.G)
 	d.Recommend = slices.Contains(d.Actions, workflow.Recommend)
