@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -12,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
-	"grantflow/internal/grants"
+	"grantflow/internal/postgres/pgtest"
+	"grantflow/money"
 	"grantflow/workflow"
 )
 
@@ -165,6 +168,8 @@ func (b *browser) check(name string) {
 	b.t.Helper()
 	for _, w := range []int64{360, 1280} {
 		b.do("viewport", chromedp.EmulateViewport(w, 800))
+		// Thumbnails arrive after the page: shoot once every image is in.
+		b.waitTrue("images of "+name, `Array.from(document.images).every(i => i.complete)`)
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
@@ -218,16 +223,20 @@ func (b *browser) check(name string) {
 	}
 }
 
-// TestBrowserReview drives the review through real pages in Chromium: the
-// verifier starts the review and recommends (after one refused try), the
-// approver approves, finance and the chair see the result; every main
-// page is screenshot at two widths and checked with axe-core.
-func TestBrowserReview(t *testing.T) {
+// TestBrowserJourney drives the whole journey through real pages in
+// Chromium: the chair writes and submits a proposal, the verifier
+// recommends (after one refused try), the approver approves, finance
+// disburses through the disburse form, the verifier cancels one session,
+// the treasurer records an expense with its receipt, realises the other
+// sessions with photos, returns the balance and submits the LPJ, the
+// auditor downloads the LPJ and accepts it, and the dashboard shows the
+// group. Every main page is screenshot at two widths and checked with axe-core.
+func TestBrowserJourney(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	g := h.grantIn(t, h.prog, h.groupA, workflow.Submitted)
+	// accept_report renders the final LPJ inside its request: on a loaded
+	// two-core machine that can pass the default 5 s deadline.
+	h := newHarnessOn(t, pgtest.New(t), Options{RequestTimeout: 30 * time.Second})
 	b := newBrowser(t, h.listen(t))
-	grantLink := fmt.Sprintf(`a[href="/hibah/%d"]`, g.ID)
 
 	b.open("/login")
 	b.check("masuk")
@@ -239,6 +248,71 @@ func TestBrowserReview(t *testing.T) {
 	b.contains("Email atau kata sandi salah")
 	b.check("masuk-gagal")
 
+	g := browserProposal(t, h, b)
+	browserReview(t, h, b, g)
+	browserDisburse(t, h, b, g)
+	browserCancelSession(t, h, b, g)
+	browserMoney(t, h, b, g)
+	browserSessions(t, h, b, g)
+	browserReport(t, h, b, g)
+	browserAudit(t, h, b, g)
+	browserMonitoring(t, h, b)
+}
+
+// browserProposal: the chair of group A writes a proposal in the editor,
+// adding rows with "Tambah baris" (no script), and submits it.
+func browserProposal(t *testing.T, h *harness, b *browser) grantView {
+	t.Helper()
+	g := h.grantIn(t, h.prog, h.groupA, workflow.Draft)
+	b.login(h.user("chairA").view.Email)
+	b.open(fmt.Sprintf("/hibah/%d", g.ID))
+	b.do("open editor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/hibah/%d/proposal"]`, g.ID))), chromedp.WaitVisible(chromedp.CSS("#background")))
+	b.check("proposal-kosong")
+	for i := 0; i < 3; i++ { // 2 blank rows + 3 = the 3 In + 2 On a KKG needs
+		b.do("add activity row", chromedp.Click(chromedp.CSS(`button[value="add_activity"]`)),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#activities-%d-title", 2+i))))
+	}
+	b.do("texts",
+		chromedp.SendKeys(chromedp.CSS("#background"), "Guru matematika perlu asesmen formatif."),
+		chromedp.SendKeys(chromedp.CSS("#objectives"), "Modul ajar dipraktikkan di kelas."),
+		chromedp.SendKeys(chromedp.CSS("#sustainability-plan"), "Pertemuan bulanan bergilir."))
+	kinds := []string{"in", "on", "in", "on", "in"}
+	for i, k := range kinds {
+		p := fmt.Sprintf("#activities-%d-", i)
+		b.do("activity row",
+			chromedp.SetValue(chromedp.CSS(p+"kind"), k),
+			chromedp.SendKeys(chromedp.CSS(p+"title"), fmt.Sprintf("Sesi %d", i+1)),
+			chromedp.SetValue(chromedp.CSS(p+"planned-on"), proposalStart.AddDays(14*i).String()),
+			chromedp.SendKeys(chromedp.CSS(p+"planned-participants"), "15"))
+	}
+	b.do("budget row",
+		chromedp.SetValue(chromedp.CSS("#budget-0-category"), "konsumsi"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-description"), "Konsumsi peserta"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-quantity"), "75"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-unit"), "orang-kali"),
+		chromedp.SendKeys(chromedp.CSS("#budget-0-unit-price"), "40.000"),
+		chromedp.Click(chromedp.CSS(`button[value="calc"]`)),
+		// Typing sets no value attribute: this matches only the page the server re-rendered.
+		chromedp.WaitVisible(chromedp.CSS(`#budget-0-description[value="Konsumsi peserta"]`)))
+	if s := b.text("#total-rab"); s != "Rp 3.000.000" {
+		t.Fatalf("server total %q", s)
+	}
+	b.check("proposal-terisi")
+	b.do("submit", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-submitted")))
+	v := h.getGrant(t, "chairA", g.ID)
+	if v.State != workflow.Submitted || v.AmountRequested != 3_000_000 || len(v.Activities) != 5 {
+		t.Fatalf("after submit through the editor: %s %d %d", v.State, v.AmountRequested, len(v.Activities))
+	}
+	b.logout()
+	return v
+}
+
+// browserReview: the verifier starts the review and recommends (after one
+// refused try), the approver approves; finance, the auditor and the chair
+// see the result on their home pages.
+func browserReview(t *testing.T, h *harness, b *browser, g grantView) {
+	t.Helper()
+	grantLink := fmt.Sprintf(`a[href="/hibah/%d"]`, g.ID)
 	b.keyboardLogin(h.user("verifier").view.Email)
 	b.contains("Antrean verifikasi", g.Number)
 	b.check("beranda-verifikator")
@@ -274,11 +348,6 @@ func TestBrowserReview(t *testing.T) {
 	b.check("hibah-disetujui")
 	b.logout()
 
-	b.login(h.user("finance").view.Email)
-	b.contains("Penyaluran dana", g.Number)
-	b.check("beranda-keuangan")
-	b.logout()
-
 	b.login(h.user("auditor").view.Email)
 	b.contains("LPJ untuk diperiksa", "Tidak ada LPJ yang menunggu pemeriksaan.")
 	b.check("beranda-auditor")
@@ -290,34 +359,71 @@ func TestBrowserReview(t *testing.T) {
 	b.open("/hibah/999999")
 	b.contains("Halaman tidak ditemukan")
 	b.check("galat-404")
-
-	if got := h.getGrant(t, "approver", g.ID).State; got != workflow.Approved {
-		t.Fatalf("state in the database: %s", got)
-	}
 	b.logout()
-	browserMoney(t, h, b, g)
-	browserProposal(t, h, b)
-	browserMonitoring(t, h, b, g)
 }
 
-// browserMoney continues the journey once finance has transferred the
-// first tranche: the treasurer records an expense with its receipt
-// uploaded through the form (after the check step shows the taxes), then
-// returns part of the balance with its NTPN, and opens the meeting log.
-func browserMoney(t *testing.T, h *harness, b *browser, g grants.View) {
+// browserDisburse: finance opens the grant from the "to disburse" queue
+// and records the first tranche through the form, which proposes the
+// tranche and its exact amount; a post without the bank reference is
+// refused beside that field first.
+func browserDisburse(t *testing.T, h *harness, b *browser, g grantView) {
 	t.Helper()
 	prog := h.prog
 	prog.ApplyDefaults()
-	if _, err := h.svc.Disburse(context.Background(), h.actor("finance"), g.ID, grants.DisbursementInput{
-		Tranche: 1, Amount: prog.TrancheAmounts(g.AmountRequested)[0], TransferredOn: transferDay, Reference: "BSI-UJI-0002"}); err != nil {
-		t.Fatalf("Disburse: %v", err)
+	first := prog.TrancheAmounts(g.AmountRequested)[0]
+	b.login(h.user("finance").view.Email)
+	b.contains("Penyaluran dana", g.Number, "Salurkan dana")
+	b.check("beranda-keuangan")
+	b.do("open disburse form", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/hibah/%d#salurkan"]`, g.ID))), chromedp.WaitVisible(chromedp.CSS("#reference")))
+	if v := b.value("#amount"); v != strings.TrimPrefix(money.Format(first), "Rp ") {
+		t.Fatalf("prefilled amount %q, want the first tranche %d", v, first)
 	}
-	view := h.getGrant(t, "treasurerA", g.ID)
+	if v := b.value("#tranche"); v != "1" {
+		t.Fatalf("prefilled tranche %q", v)
+	}
+	b.do("disburse without reference",
+		chromedp.SetValue(chromedp.CSS("#transferred-on"), transferDay.String()),
+		chromedp.Click(chromedp.CSS(`#salurkan button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#reference-galat")))
+	b.check("hibah-salurkan-ditolak")
+	b.do("disburse",
+		chromedp.SendKeys(chromedp.CSS("#reference"), "BSI-UJI-0002"),
+		chromedp.Click(chromedp.CSS(`#salurkan button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-funded")))
+	b.contains("Penyaluran dana", money.Format(first))
+	b.check("hibah-disalurkan")
+	if v := h.getGrant(t, "finance", g.ID); v.State != workflow.Funded {
+		t.Fatalf("after the disburse form: %s", v.State)
+	}
+	b.logout()
+}
+
+// browserCancelSession: the verifier cancels the second On session with a
+// reason, after an empty reason is refused beside the field.
+func browserCancelSession(t *testing.T, h *harness, b *browser, g grantView) {
+	t.Helper()
+	act := g.Activities[3]
+	b.login(h.user("verifier").view.Email)
+	b.open(fmt.Sprintf("/hibah/%d", g.ID))
+	b.do("open session", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="%s"]`, activityPath(g.ID, act.ID)))), chromedp.WaitVisible(chromedp.CSS("#reason")))
+	b.do("cancel without reason", chromedp.Click(chromedp.CSS(`form[action$="/batal"] button`)), chromedp.WaitVisible(chromedp.CSS("#reason-galat")))
+	b.do("cancel",
+		chromedp.SendKeys(chromedp.CSS("#reason"), "Bentrok dengan asesmen madrasah."),
+		chromedp.Click(chromedp.CSS(`form[action$="/batal"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#status-kegiatan.lencana-k-cancelled")))
+	b.contains("Dibatalkan verifikator: Bentrok dengan asesmen madrasah.")
+	b.check("kegiatan-dibatalkan")
+	b.logout()
+}
+
+// browserMoney: the treasurer records an expense with its receipt
+// uploaded through the form (after the check step shows the taxes).
+func browserMoney(t *testing.T, h *harness, b *browser, g grantView) {
+	t.Helper()
 	receipt := filepath.Join(t.TempDir(), "nota.png")
 	if err := os.WriteFile(receipt, receiptPNG(t, 7), 0o644); err != nil {
 		t.Fatal(err)
 	}
-
 	b.login(h.user("treasurerA").view.Email)
 	b.open(fmt.Sprintf("/hibah/%d", g.ID))
 	b.contains("Langkah berikutnya", "Catat belanja", "Setor sisa dana")
@@ -326,7 +432,7 @@ func browserMoney(t *testing.T, h *harness, b *browser, g grants.View) {
 	b.check("belanja")
 	b.do("fill expense",
 		chromedp.SetValue(chromedp.CSS("#spent-on"), transferDay.String()),
-		chromedp.SetValue(chromedp.CSS("#budget-line-id"), fmt.Sprint(view.Budget[0].ID)),
+		chromedp.SetValue(chromedp.CSS("#budget-line-id"), fmt.Sprint(g.Budget[0].ID)),
 		chromedp.SendKeys(chromedp.CSS("#vendor"), "Warung Bu Siti"),
 		chromedp.SendKeys(chromedp.CSS("#description"), "Konsumsi In-1"),
 		chromedp.SendKeys(chromedp.CSS("#amount"), "1.100.000"),
@@ -341,76 +447,198 @@ func browserMoney(t *testing.T, h *harness, b *browser, g grants.View) {
 	if err != nil || len(es) != 1 || es[0].Amount != 1_100_000 || es[0].TaxPPN != 121_000 || es[0].ReceiptID == 0 {
 		t.Fatalf("expense recorded through the browser: %+v %v", es, err)
 	}
+	b.logout()
+}
 
+// browserSessions: the treasurer realises every session not cancelled
+// through the session page, each with a photo; the first after one
+// refused try (nobody ticked present) and then corrected once.
+func browserSessions(t *testing.T, h *harness, b *browser, g grantView) {
+	t.Helper()
+	b.login(h.user("treasurerA").view.Email)
+	members := h.groupA.Members
+	for n, i := range []int{0, 1, 2, 4} {
+		act := g.Activities[i]
+		photo := filepath.Join(t.TempDir(), fmt.Sprintf("foto-%d.png", i))
+		if err := os.WriteFile(photo, receiptPNG(t, 20+i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.open(fmt.Sprintf("/hibah/%d", g.ID))
+		b.do("open session", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="%s"]`, activityPath(g.ID, act.ID)))),
+			chromedp.WaitVisible(chromedp.CSS("#daftar-hadir")))
+		if n == 0 {
+			b.check("kegiatan")
+		}
+		b.do("fill session",
+			chromedp.SetValue(chromedp.CSS("#held-on"), transferDay.String()),
+			chromedp.SendKeys(chromedp.CSS("#location"), "MI Cibiru"),
+			chromedp.SendKeys(chromedp.CSS("#hours"), "3"),
+			chromedp.SendKeys(chromedp.CSS("#facilitator"), "Drs. Ahmad Fauzi"),
+			chromedp.SendKeys(chromedp.CSS("#summary"), fmt.Sprintf("Sesi %d: praktik asesmen formatif.", i+1)),
+			chromedp.SendKeys(chromedp.CSS("#outputs"), "Modul ajar kelas 4"))
+		if n == 0 {
+			// Nobody ticked: refused beside the list, every typed field kept.
+			b.do("realise without attendance", chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)),
+				chromedp.WaitVisible(chromedp.CSS("#attendee-ids-galat")))
+			if v := b.value("#location"); v != "MI Cibiru" {
+				t.Fatalf("location after the refusal %q", v)
+			}
+			b.check("kegiatan-ditolak")
+		}
+		var ticks []chromedp.Action[chromedp.Void]
+		for _, m := range members[:10] {
+			ticks = append(ticks, chromedp.Click(chromedp.CSS(fmt.Sprintf("#hadir-%d", m.ID))))
+		}
+		b.do("tick attendance", ticks...)
+		b.do("realise", chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)), chromedp.WaitVisible(chromedp.CSS("#tersimpan")))
+		b.contains("10 dari 16 (62 %)")
+		b.do("upload photo",
+			chromedp.SetValue(chromedp.CSS("#kind"), "photo"),
+			chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{photo}),
+			chromedp.Click(chromedp.CSS(`form[action$="/bukti"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(".galeri img")))
+		// The thumbnail really arrives: the preview through the authorised handler.
+		b.waitTrue("thumbnail loaded", `document.querySelector(".galeri img").complete && document.querySelector(".galeri img").naturalWidth > 0`)
+		if n == 0 {
+			// A correction: a new version, shown as such.
+			b.do("correct", chromedp.Click(chromedp.CSS("#koreksi summary")), chromedp.WaitVisible(chromedp.CSS("#hours")),
+				chromedp.Clear(chromedp.CSS("#hours")), chromedp.SendKeys(chromedp.CSS("#hours"), "4"),
+				// #tersimpan is on the page already: wait for the second version instead.
+				chromedp.Click(chromedp.CSS(`form[action$="/pelaksanaan"] button`)), chromedp.WaitVisible(chromedp.CSS("#versi li:nth-child(2)")))
+			b.contains("dikoreksi, versi 2", "Versi 2 (koreksi)", "4 JP")
+			b.check("kegiatan-terlaksana")
+		}
+	}
+	v := h.getGrant(t, "treasurerA", g.ID)
+	for i, a := range v.Activities {
+		want := workflow.ActivityHeld
+		if i == 3 {
+			want = workflow.ActivityCancelled
+		}
+		if a.Status != want || (want == workflow.ActivityHeld && (a.AttendeeCount != 10 || a.EvidenceCount != 1)) {
+			t.Fatalf("session %d after the pages: %s, %d present, %d files", i, a.Status, a.AttendeeCount, a.EvidenceCount)
+		}
+	}
+	b.logout()
+}
+
+// browserReport: the treasurer returns the whole balance with its NTPN
+// (the refund form proposes it), opens the meeting log and the
+// notifications, and submits the LPJ.
+func browserReport(t *testing.T, h *harness, b *browser, g grantView) {
+	t.Helper()
+	b.login(h.user("treasurerA").view.Email)
 	b.open(fmt.Sprintf("/hibah/%d/setoran", g.ID))
 	b.check("setoran")
 	b.do("refund",
-		chromedp.Clear(chromedp.CSS("#amount")),
-		chromedp.SendKeys(chromedp.CSS("#amount"), "500.000"),
 		chromedp.SetValue(chromedp.CSS("#paid-on"), transferDay.String()),
 		chromedp.SendKeys(chromedp.CSS("#ntpn"), "0A1B2C3D4E5F6G7H"),
 		chromedp.Submit(chromedp.CSS("#ntpn")),
 		chromedp.WaitVisible(chromedp.CSS("#status-hibah")))
 	b.contains("Setor sisa dana", "0A1B2C3D4E5F6G7H")
-	if v := h.getGrant(t, "treasurerA", g.ID); v.Refunded != 500_000 || v.Spent != 1_100_000 {
+	if v := h.getGrant(t, "treasurerA", g.ID); v.Refunded != 1_000_000 || v.Spent != 1_100_000 {
 		t.Fatalf("after the refund: spent %d refunded %d", v.Spent, v.Refunded)
 	}
 	b.open(fmt.Sprintf("/kelompok/%d/pertemuan", h.groupA.ID))
 	b.check("pertemuan")
 	b.open("/notifikasi")
 	b.check("notifikasi")
+	b.open(fmt.Sprintf("/hibah/%d", g.ID))
+	b.do("submit LPJ", chromedp.Click(chromedp.CSS(`button[value="submit_report"]`)), chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-report_submitted")))
 	b.logout()
 }
 
-// browserProposal: the chair of group B writes a proposal in the editor,
-// adding rows with "Tambah baris" (no script), and submits it.
-func browserProposal(t *testing.T, h *harness, b *browser) {
+// download clicks the download link sel as a person does, waits for the
+// browser to finish saving the file and returns its bytes.
+func (b *browser) download(sel string) []byte {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
+	events := true
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &events})
+		return err
+	}), chromedp.Click(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("download %s: %v", sel, err)
+	}
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("download %s: %v", sel, err)
+		}
+		switch ev.State {
+		case cdpbrowser.DownloadProgressStateCompleted:
+			body, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			return body
+		case cdpbrowser.DownloadProgressStateCanceled:
+			b.t.Fatalf("download %s cancelled", sel)
+		}
+	}
+	b.t.Fatalf("download %s: no completion", sel)
+	return nil
+}
+
+// waitTrue waits until the JavaScript expression js is true.
+func (b *browser) waitTrue(what, js string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js)); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value returns the current value of the form control sel.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return s
+}
+
+// browserAudit: the auditor finds the LPJ in the queue with its red flag
+// (the konsumsi expense names no session), downloads the LPJ and the
+// dossier from the grant page, sees every piece of evidence, and accepts.
+func browserAudit(t *testing.T, h *harness, b *browser, g grantView) {
 	t.Helper()
-	g := h.grantIn(t, h.prog, h.groupB, workflow.Draft)
-	b.login(h.user("chairB").view.Email)
+	b.login(h.user("auditor").view.Email)
+	b.contains("LPJ untuk diperiksa", g.Number)
+	b.open("/lpj")
+	b.contains(g.Number, "tanpa kegiatan")
+	b.check("lpj")
 	b.open(fmt.Sprintf("/hibah/%d", g.ID))
-	b.do("open editor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/hibah/%d/proposal"]`, g.ID))), chromedp.WaitVisible(chromedp.CSS("#background")))
-	b.check("proposal-kosong")
-	for i := 0; i < 3; i++ { // 2 blank rows + 3 = the 3 In + 2 On an MGMP needs
-		b.do("add activity row", chromedp.Click(chromedp.CSS(`button[value="add_activity"]`)),
-			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#activities-%d-title", 2+i))))
+	b.contains("Tanda merah", "tanpa kegiatan", "Semua bukti", "Unduh LPJ (PDF)")
+	b.check("hibah-audit")
+	if pdf := b.download(`main a[href$="/report.pdf"]`); !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatalf("LPJ download is no PDF: %q", truncate(pdf))
 	}
-	b.do("texts",
-		chromedp.SendKeys(chromedp.CSS("#background"), "Guru matematika perlu asesmen formatif."),
-		chromedp.SendKeys(chromedp.CSS("#objectives"), "Modul ajar dipraktikkan di kelas."),
-		chromedp.SendKeys(chromedp.CSS("#sustainability-plan"), "Pertemuan bulanan bergilir."))
-	kinds := []string{"in", "on", "in", "on", "in"}
-	for i, k := range kinds {
-		p := fmt.Sprintf("#activities-%d-", i)
-		b.do("activity row",
-			chromedp.SetValue(chromedp.CSS(p+"kind"), k),
-			chromedp.SendKeys(chromedp.CSS(p+"title"), fmt.Sprintf("Sesi %d", i+1)),
-			chromedp.SetValue(chromedp.CSS(p+"planned-on"), proposalStart.AddDays(14*i).String()),
-			chromedp.SendKeys(chromedp.CSS(p+"planned-participants"), "15"))
+	if zip := b.download(`main a[href$="/dossier.zip"]`); !bytes.HasPrefix(zip, []byte("PK")) {
+		t.Fatalf("dossier download is no ZIP: %q", truncate(zip))
 	}
-	b.do("budget row",
-		chromedp.SetValue(chromedp.CSS("#budget-0-category"), "konsumsi"),
-		chromedp.SendKeys(chromedp.CSS("#budget-0-description"), "Konsumsi peserta"),
-		chromedp.SendKeys(chromedp.CSS("#budget-0-quantity"), "75"),
-		chromedp.SendKeys(chromedp.CSS("#budget-0-unit"), "orang-kali"),
-		chromedp.SendKeys(chromedp.CSS("#budget-0-unit-price"), "40.000"),
-		chromedp.Click(chromedp.CSS(`button[value="calc"]`)),
-		// Typing sets no value attribute: this matches only the page the server re-rendered.
-		chromedp.WaitVisible(chromedp.CSS(`#budget-0-description[value="Konsumsi peserta"]`)))
-	if s := b.text("#total-rab"); s != "Rp 3.000.000" {
-		t.Fatalf("server total %q", s)
-	}
-	b.check("proposal-terisi")
-	b.do("submit", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-submitted")))
-	if v := h.getGrant(t, "chairB", g.ID); v.State != workflow.Submitted || v.AmountRequested != 3_000_000 || len(v.Activities) != 5 {
-		t.Fatalf("after submit through the editor: %s %d %d", v.State, v.AmountRequested, len(v.Activities))
+	b.do("accept",
+		chromedp.SendKeys(chromedp.CSS("#comment"), "LPJ lengkap dan sesuai."),
+		chromedp.Click(chromedp.CSS(`button[value="accept_report"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#status-hibah.lencana-closed")))
+	b.contains("Kode verifikasi")
+	b.check("hibah-selesai")
+	if v := h.getGrant(t, "auditor", g.ID); v.State != workflow.Closed {
+		t.Fatalf("after acceptance: %s", v.State)
 	}
 	b.logout()
 }
 
 // browserMonitoring: once the activity period is over and the scan has
-// run, the dashboard shows the funded group, and the auditor's queue its grant.
-func browserMonitoring(t *testing.T, h *harness, b *browser, g grants.View) {
+// run, the dashboard shows the group.
+func browserMonitoring(t *testing.T, h *harness, b *browser) {
 	t.Helper()
 	// 40 days after the period: a month on, so the cohort has its first checkpoint.
 	if _, err := h.srv.mon.Scan(context.Background(), h.prog.ActivityEndsOn.AddDays(40)); err != nil {
@@ -427,10 +655,5 @@ func browserMonitoring(t *testing.T, h *harness, b *browser, g grants.View) {
 	b.do("filter", chromedp.SetValue(chromedp.CSS("#f-kind"), "MGMP"), chromedp.Submit(chromedp.CSS("#f-kind")),
 		chromedp.WaitVisible(chromedp.CSS("#tidak-cocok"))) // only on the filtered answer
 	b.contains("Tidak ada kelompok yang cocok.")
-	b.logout()
-	b.login(h.user("auditor").view.Email)
-	b.open("/lpj")
-	b.contains(g.Number)
-	b.check("lpj")
 	b.logout()
 }

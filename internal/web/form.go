@@ -32,6 +32,20 @@ func (f *form) id(name string) int64 {
 	return n
 }
 
+// count reads a whole number such as a session's hours.
+func (f *form) count(name string) int {
+	v := strings.TrimSpace(f.fields[name])
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		f.p.Add(name, "harus berupa bilangan bulat")
+		return 0
+	}
+	return n
+}
+
 // rupiah reads an amount as people type it ("1250000", "Rp 1.250.000").
 func (f *form) rupiah(name string) int64 {
 	v := f.fields[name]

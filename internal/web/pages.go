@@ -69,6 +69,10 @@ var flagLabels = map[string]string{
 	workflow.FlagMeterai:   "perlu meterai",
 	workflow.FlagDuplicate: "nota ganda",
 	workflow.FlagOutside:   "di luar masa kegiatan",
+	// Staff only (workflow.SessionFlags): session costs not tied to a held session.
+	workflow.FlagNoSession:      "tanpa kegiatan",
+	workflow.FlagSessionNotHeld: "kegiatan tidak terlaksana",
+	workflow.FlagReportOverdue:  "LPJ terlambat",
 }
 
 var activityStatusLabels = map[workflow.ActivityStatus]string{
@@ -116,7 +120,10 @@ var pageFuncs = template.FuncMap{
 		}
 		return workflow.Action(a).Label()
 	},
-	"flag":     func(f string) string { return lookup(flagLabels, f) },
+	"flag":   func(f string) string { return lookup(flagLabels, f) },
+	"evkind": func(k string) string { return lookup(evidenceKindLabels, k) },
+	// allows reports whether the person may take action a on grant v now.
+	"allows":   func(v grants.View, a string) bool { return slices.Contains(v.AllowedActions, workflow.Action(a)) },
 	"actState": func(s workflow.ActivityStatus) string { return lookup(activityStatusLabels, s) },
 	"ledger":   func(k string) string { return lookup(ledgerKindLabels, k) },
 	"category": func(c string) string { return lookup(categoryNames, c) },
@@ -382,9 +389,18 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	}
 	got := c.FormValue(csrfField)
 	if want == "" || !hmac.Equal([]byte(got), []byte(want)) {
-		return workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+		return errCSRF
 	}
 	return c.Next()
+}
+
+// errCSRF refuses a form whose token is missing or not this session's.
+var errCSRF = workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+
+// validCSRF reports whether got is the form token of the signed-in session
+// (for the streamed multipart forms, which read the token inside the body).
+func validCSRF(got, session string) bool {
+	return session != "" && hmac.Equal([]byte(got), []byte(csrfOf(session, "session")))
 }
 
 // setCookie sets an HttpOnly, SameSite=Lax cookie for the whole site,
@@ -429,6 +445,19 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	// inside the body by expensePost itself.
 	app.Post("/hibah/:id/belanja", get(signed, s.expensePost)...)
 	app.Post("/hibah/:id/belanja/:eid/batal", post(signed, s.voidPost)...)
+	app.Get("/hibah/:id/kegiatan/:aid", get(signed, s.activityPage)...)
+	app.Post("/hibah/:id/kegiatan/:aid/pelaksanaan", post(signed, s.realizePost)...)
+	// Multipart and streamed like the expense form: CSRF read inside the body.
+	app.Post("/hibah/:id/kegiatan/:aid/bukti", get(signed, s.evidencePost)...)
+	app.Post("/hibah/:id/kegiatan/:aid/batal", post(signed, s.cancelActivityPost)...)
+	app.Post("/hibah/:id/penyaluran", post(signed, s.disbursePost)...)
+	// The API's downloads on the page's session, at the API's paths without
+	// its prefix: the LPJ, the auditor's dossier, and evidence files and
+	// their EXIF-free previews (the thumbnails), each checked by the service
+	// as for the API.
+	app.Get("/grants/:id/report.pdf", get(signed, s.reportPDF)...)
+	app.Get("/grants/:id/dossier.zip", get(signed, s.dossier)...)
+	app.Get("/evidence/:id", get(signed, s.evidence)...)
 	app.Get("/hibah/:id/setoran", get(signed, s.refundPage)...)
 	app.Post("/hibah/:id/setoran", post(signed, s.refundPost)...)
 	app.Get("/kelompok/:id/pertemuan", get(signed, s.meetingsPage)...)

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -111,7 +112,37 @@ type grantData struct {
 	Form      actionForm
 	Links     []pageLink // the pages where this person works on the grant
 	NextSteps []string   // "Langkah berikutnya" (see nextSteps)
+	// Disburse is finance's transfer form, when this person may disburse now.
+	Disburse *disburseForm
+	// Files are every evidence file of the grant (receipts, session
+	// evidence, refund slips) and Receipts the same by id, for the
+	// expenses' receipt links.
+	Files    []grants.FileView
+	Receipts map[int64]grants.FileView
+	// RedFlags count the flags of the standing expenses (staff see
+	// duplicates and session flags too) and an overdue LPJ.
+	RedFlags []flagCount
+	// Attendance is each member's attendance across the sessions held,
+	// once one has been held.
+	Attendance []grants.MemberAttendance
 }
+
+// flagCount is how many standing expenses carry one flag.
+type flagCount struct {
+	Flag  string
+	Count int
+}
+
+// disburseForm is finance's form for the next tranche: prefilled with the
+// tranche the workflow expects and its exact share of the approved amount.
+type disburseForm struct {
+	Tranche, Amount, TransferredOn, Reference, Comment string
+	Share                                              string // the tranche's share of the approved amount, "70 %"
+	Errors                                             formErrors
+}
+
+// disburseFields are the fields of the disburse form, as the API names them.
+var disburseFields = []string{"tranche", "amount", "transferred_on", "reference", "comment"}
 
 // pageLink is one link to a page of work on a grant.
 type pageLink struct {
@@ -133,9 +164,16 @@ func grantLinks(g grants.View, a workflow.Actor) []pageLink {
 	if member {
 		out = append(out, pageLink{fmt.Sprintf("/kelompok/%d/pertemuan", g.GroupID), "Pertemuan kelompok"})
 	}
-	if a.Has(workflow.RoleAuditor) && (g.State == workflow.ReportSubmitted || g.State == workflow.Closed) {
+	switch {
+	case a.Has(workflow.RoleAuditor) && (g.State == workflow.ReportSubmitted || g.State == workflow.Closed):
 		out = append(out, pageLink{fmt.Sprintf("/grants/%d/report.pdf", g.ID), "Unduh LPJ (PDF)"},
 			pageLink{fmt.Sprintf("/grants/%d/dossier.zip", g.ID), "Unduh berkas pemeriksaan (ZIP)"})
+	case member && g.State == workflow.Funded:
+		// Until the auditor accepts it, every download is a draft: the
+		// group checks what it is about to submit.
+		out = append(out, pageLink{fmt.Sprintf("/grants/%d/report.pdf", g.ID), "Pratinjau LPJ (PDF)"})
+	case member && (g.State == workflow.ReportSubmitted || g.State == workflow.Closed):
+		out = append(out, pageLink{fmt.Sprintf("/grants/%d/report.pdf", g.ID), "Unduh LPJ (PDF)"})
 	}
 	return out
 }
@@ -171,10 +209,118 @@ func (s *Server) loadGrant(c *fiber.Ctx, id int64) (grantData, error) {
 	if d.Events, err = s.svc.Events(ctx, a, id); err != nil {
 		return d, err
 	}
+	if d.Files, err = s.svc.Evidence(ctx, a, id); err != nil {
+		return d, err
+	}
+	d.Receipts = map[int64]grants.FileView{}
+	for _, f := range d.Files {
+		d.Receipts[f.ID] = f
+	}
+	d.RedFlags = redFlags(d.G, d.Expenses)
+	if slices.ContainsFunc(d.G.Activities, func(x workflow.Activity) bool { return x.Status == workflow.ActivityHeld }) {
+		acts, err := s.svc.Activities(ctx, a, id)
+		if err != nil {
+			return d, err
+		}
+		d.Attendance = acts.MemberAttendance
+	}
 	d.Actions = pageActions(d.G.AllowedActions)
 	d.Links, d.NextSteps = grantLinks(d.G, a), nextSteps(d.G)
 	d.Recommend = slices.Contains(d.Actions, workflow.Recommend)
+	if slices.Contains(d.G.AllowedActions, workflow.Disburse) {
+		f, err := s.disbursePrefill(c, d.G)
+		if err != nil {
+			return d, err
+		}
+		d.Disburse = &f
+	}
 	return d, nil
+}
+
+// redFlags counts the findings among the flags of g's standing expenses
+// (duplicate receipts, outside the period, session costs without a held
+// session), in a fixed order, with an overdue LPJ first.
+func redFlags(g grants.View, es []workflow.Expense) []flagCount {
+	var out []flagCount
+	if g.ReportOverdue {
+		out = append(out, flagCount{workflow.FlagReportOverdue, 1})
+	}
+	n := map[string]int{}
+	for _, e := range es {
+		if e.Voided() {
+			continue
+		}
+		for _, f := range e.Flags {
+			n[f]++
+		}
+	}
+	// The meterai flag is a reminder, not a finding: it stays on its row only.
+	for _, f := range []string{workflow.FlagDuplicate, workflow.FlagOutside, workflow.FlagNoSession, workflow.FlagSessionNotHeld} {
+		if n[f] > 0 {
+			out = append(out, flagCount{f, n[f]})
+		}
+	}
+	return out
+}
+
+// disbursePrefill proposes the next tranche with its exact amount (the
+// workflow refuses any other) and today as the transfer date.
+func (s *Server) disbursePrefill(c *fiber.Ctx, g grants.View) (disburseForm, error) {
+	prog, err := s.svc.Program(c.UserContext(), actor(c), g.ProgramID)
+	if err != nil {
+		return disburseForm{}, err
+	}
+	prog.ApplyDefaults()
+	f := disburseForm{TransferredOn: s.today().String()}
+	next := g.TranchesPaid + 1
+	amounts := prog.TrancheAmounts(g.AmountApproved)
+	if next <= len(amounts) {
+		f.Tranche = strconv.Itoa(next)
+		f.Amount = strings.TrimPrefix(money.Format(amounts[next-1]), "Rp ")
+		if next <= len(prog.TranchePercents) {
+			f.Share = fmt.Sprintf("%d %%", prog.TranchePercents[next-1])
+		}
+	}
+	return f, nil
+}
+
+// disbursePost records a transfer through the same service call as POST
+// /grants/{id}/actions/disburse. A refusal (a wrong amount, the tranche
+// gate's reasons) re-renders the grant page with the messages beside the
+// disburse form's fields and what was typed kept.
+func (s *Server) disbursePost(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	typed := disburseForm{Tranche: c.FormValue("tranche"), Amount: c.FormValue("amount"), TransferredOn: c.FormValue("transferred_on"),
+		Reference: c.FormValue("reference"), Comment: strings.TrimSpace(c.FormValue("comment"))}
+	fm := &form{fields: map[string]string{"tranche": typed.Tranche, "amount": typed.Amount, "transferred_on": typed.TransferredOn}}
+	in := grants.DisburseActionInput{DisbursementInput: grants.DisbursementInput{Tranche: fm.count("tranche"), Amount: fm.rupiah("amount"),
+		TransferredOn: fm.date("transferred_on"), Reference: strings.TrimSpace(typed.Reference)},
+		Comment: typed.Comment, ExpectedState: workflow.State(c.FormValue("expected_state"))}
+	if !in.ExpectedState.Valid() {
+		in.ExpectedState = ""
+	}
+	err = fm.check(in, "data penyaluran tidak valid")
+	if err == nil {
+		if _, err = s.svc.DisburseAction(c.UserContext(), actor(c), id, in); err == nil {
+			return c.Redirect("/hibah/"+c.Params("id"), fiber.StatusSeeOther)
+		}
+	}
+	d, lerr := s.loadGrant(c, id)
+	if lerr != nil {
+		return lerr
+	}
+	status := typed.Errors.from(err, disburseFields...)
+	if status == 0 {
+		return err
+	}
+	if d.Disburse != nil {
+		typed.Share = d.Disburse.Share
+	}
+	d.Disburse = &typed
+	return s.render(c, status, "grant", "Hibah "+d.G.Number, d)
 }
 
 func (s *Server) grantPage(c *fiber.Ctx) error {

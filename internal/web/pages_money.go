@@ -143,8 +143,8 @@ func (s *Server) expensePost(c *fiber.Ctx) error {
 		uploadErr = err
 	}
 	session, _ := c.Locals("session").(string)
-	if !hmac.Equal([]byte(mf.fields[csrfField]), []byte(csrfOf(session, "session"))) {
-		return workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+	if !validCSRF(mf.fields[csrfField], session) {
+		return errCSRF
 	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
