@@ -43,7 +43,8 @@ type q struct{ x ext }
 // DB is the connection pool.
 type DB struct {
 	q
-	db *sqlx.DB
+	db  *sqlx.DB
+	dsn string // for connections of their own (ListenSessions)
 }
 
 // Tx is one transaction; obtain it through DB.InTx.
@@ -78,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, mapErr(err)
 	}
-	return &DB{q: q{db}, db: db}, nil
+	return &DB{q: q{db}, db: db, dsn: dsn}, nil
 }
 
 // withConnectTimeout adds connect_timeout so that an unreachable server fails
