@@ -42,11 +42,6 @@ usage:
 environment: DATABASE_URL, GRANTFLOW_ADDR, GRANTFLOW_DATA_DIR, GRANTFLOW_PUBLIC_URL (see README)
 `
 
-// sessionCacheTTL bounds how long a session lookup is answered from
-// memory; logouts reach every instance at once through NOTIFY, this is
-// the bound if a notification is lost.
-const sessionCacheTTL = 2 * time.Second
-
 func main() {
 	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "grantflow:", describe(err))
@@ -159,7 +154,7 @@ func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), e
 		return nil, nil, err
 	}
 	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true, Logger: logger,
-		PublicURL: cfg.PublicURL, SessionCache: sessionCacheTTL})
+		PublicURL: cfg.PublicURL, SessionCache: grants.DefaultSessionCacheTTL})
 	return svc, func() { svc.Close(); db.Close() }, nil
 }
 

@@ -17,6 +17,11 @@ import (
 	"grantflow/workflow"
 )
 
+// DefaultSessionCacheTTL is the session cache's bound the server runs with
+// (Options.SessionCache): short enough that a lost notification still ends
+// a revoked session within seconds everywhere.
+const DefaultSessionCacheTTL = 2 * time.Second
+
 // Options tune a Service; zero fields take the defaults.
 type Options struct {
 	SessionIdle time.Duration    // default 2 h
