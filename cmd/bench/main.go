@@ -50,6 +50,7 @@ type config struct {
 	rounds        int           // interleaved rounds of the read and write phases
 	quick         bool
 	phases        map[string]bool // which groups of phases run (-phases)
+	pool          int             // the service's pool size; 0: postgres.DefaultMaxConns
 }
 
 // phaseNames are the groups of phases -phases selects from.
@@ -77,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	nGrants := fs.Int("grants", 10000, "grants to seed")
 	clients := fs.Int("clients", 64, "concurrent API clients")
 	upClients := fs.Int("upload-clients", 16, "concurrent uploading clients")
+	pool := fs.Int("pool", 0, "the server's database pool size (0: the default); for sizing it")
 	rounds := fs.Int("rounds", 5, "interleaved rounds of the read and write phases (each round runs every phase for duration/rounds)")
 	phases := fs.String("phases", strings.Join(phaseNames, ","), "comma-separated phases to run: "+strings.Join(phaseNames, ", ")+
 		" (reports: the LPJ, dossier, audit, monitoring and activities benchmarks)")
@@ -86,7 +88,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := config{dsn: benchURL(getenv("GRANTFLOW_BENCH_DATABASE_URL")), duration: *duration, grants: *nGrants,
-		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}}
+		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}, pool: *pool}
 	for _, p := range strings.Split(*phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(phaseNames, p) {
@@ -152,6 +154,9 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer w.db.Close()
+	if cfg.pool > 0 {
+		w.db.SetMaxConns(cfg.pool)
+	}
 	defer w.svc.Close() // stop the preview worker before its store goes
 	seedTime := time.Since(t0)
 
@@ -221,6 +226,9 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	finish(rows)
 	fmt.Fprintf(out, "\ngrantflow bench: %d grants (seeded in %.0f s), %s per phase (reads and writes in %d interleaved rounds), GOMAXPROCS %d, %s, %d CPUs\n",
 		cfg.grants, seedTime.Seconds(), cfg.duration, cfg.rounds, runtime.GOMAXPROCS(0), runtime.Version(), runtime.NumCPU())
+	if cfg.pool > 0 {
+		fmt.Fprintf(out, "database pool: %d connections (-pool)\n", cfg.pool)
+	}
 	fmt.Fprintf(out, "client, server and PostgreSQL share the machine; ratios compare phases of this run only; load average at start %s, at end %s\n",
 		loadStart, loadAvg())
 	fmt.Fprintln(out)

@@ -72,14 +72,28 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := sqlx.NewDb(sql.OpenDB(deadlineConnector{connector}), "postgres")
 	// Domain types carry json tags only; columns are named like their JSON fields.
 	db.Mapper = reflectx.NewMapperFunc("json", strings.ToLower)
-	db.SetMaxOpenConns(24)
-	db.SetMaxIdleConns(24)
+	db.SetMaxOpenConns(DefaultMaxConns)
+	db.SetMaxIdleConns(DefaultMaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, mapErr(err)
 	}
 	return &DB{q: q{db}, db: db, dsn: dsn}, nil
+}
+
+// DefaultMaxConns is the pool size: on the 2-core machine this was sized
+// for, with the API, the load and PostgreSQL sharing the cores, more
+// connections only queue inside PostgreSQL (measured with cmd/bench -pool,
+// see the README); uploads hold a connection only for their short
+// transaction, never during the transfer.
+const DefaultMaxConns = 24
+
+// SetMaxConns resizes the pool (open and idle connections alike), for the
+// benchmark's pool sweep and for operators with more cores.
+func (db *DB) SetMaxConns(n int) {
+	db.db.SetMaxOpenConns(n)
+	db.db.SetMaxIdleConns(n)
 }
 
 // withConnectTimeout adds connect_timeout so that an unreachable server fails
