@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,6 +46,28 @@ type DB struct {
 	q
 	db  *sqlx.DB
 	dsn string // for connections of their own (ListenSessions)
+
+	stmts sync.Map // query → *sqlx.Stmt, see prepared
+}
+
+// prepared returns query as a statement prepared on every connection that
+// runs it (database/sql prepares it again on each connection as needed).
+// The hot reads go through it: PostgreSQL then plans them once per
+// connection instead of at every execution, and the one-statement grant
+// read costs several times more to plan than to run.
+func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := db.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // Tx is one transaction; obtain it through DB.InTx.
@@ -380,7 +403,29 @@ func (c *deadlineConn) ExecContext(ctx context.Context, query string, args []dri
 
 func (c *deadlineConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.arm(ctx)
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineStmt{Stmt: st, c: c}, nil
+}
+
+// deadlineStmt is a prepared statement of a deadlineConn: each execution
+// arms the socket's deadline from its own context, like the connection's
+// queries (else it would run under whatever deadline the last one left).
+type deadlineStmt struct {
+	driver.Stmt
+	c *deadlineConn
+}
+
+func (s *deadlineStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.c.arm(ctx)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s *deadlineStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.arm(ctx)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (c *deadlineConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {

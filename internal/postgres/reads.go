@@ -68,9 +68,9 @@ const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*,
 	LEFT JOIN grant_reports rep ON rep.grant_id = g.id AND g.state = 'closed'` + grantMoney + `
 	WHERE g.id = $1`
 
-// ReadGrant returns grant id with what o asks for, in one statement, or
-// ENotFound. It reads, it never checks who asks: the caller does.
-func (q q) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, error) {
+// ReadGrant returns grant id with what o asks for, in one prepared
+// statement, or ENotFound. It reads, it never checks who asks: the caller does.
+func (db *DB) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, error) {
 	states := make([]string, len(o.MembersIn))
 	for i, s := range o.MembersIn {
 		states[i] = string(s)
@@ -83,8 +83,12 @@ func (q q) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, e
 	extra := func(sc scanner) error {
 		return sc.Scan(&acts, &budget, &members, &findings, &reportCode, &reportSHA, &ds, &es, &rs)
 	}
-	row := q.x.QueryRowxContext(ctx, grantReadQuery, id, pq.Array(states), o.Money)
-	err := scanParts(row,
+	st, err := db.prepared(ctx, grantReadQuery)
+	if err != nil {
+		return r, err
+	}
+	row := st.QueryRowxContext(ctx, id, pq.Array(states), o.Money)
+	err = scanParts(row,
 		func(sc scanner) (err error) { r.Grant, err = scanGrant(sc); return err },
 		func(sc scanner) (err error) { r.Group, err = scanGroup(sc); return err },
 		func(sc scanner) (err error) { r.Program, err = scanProgram(sc); return err },
