@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -51,6 +52,7 @@ type config struct {
 	quick         bool
 	phases        map[string]bool // which groups of phases run (-phases)
 	pool          int             // the service's pool size; 0: postgres.DefaultMaxConns
+	cpuProfile    string          // -cpuprofile: where to write the CPU profile of the load phases
 }
 
 // phaseNames are the groups of phases -phases selects from.
@@ -79,6 +81,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	clients := fs.Int("clients", 64, "concurrent API clients")
 	upClients := fs.Int("upload-clients", 16, "concurrent uploading clients")
 	pool := fs.Int("pool", 0, "the server's database pool size (0: the default); for sizing it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phases (server and client: one process) to this file, for go tool pprof")
 	rounds := fs.Int("rounds", 5, "interleaved rounds of the read and write phases (each round runs every phase for duration/rounds)")
 	phases := fs.String("phases", strings.Join(phaseNames, ","), "comma-separated phases to run: "+strings.Join(phaseNames, ", ")+
 		" (reports: the LPJ, dossier, audit, monitoring and activities benchmarks)")
@@ -88,7 +91,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := config{dsn: benchURL(getenv("GRANTFLOW_BENCH_DATABASE_URL")), duration: *duration, grants: *nGrants,
-		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}, pool: *pool}
+		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}, pool: *pool, cpuProfile: *cpuProfile}
 	for _, p := range strings.Split(*phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(phaseNames, p) {
@@ -178,6 +181,17 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	}
 	defer stopServer()
 
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rows []row
 	// group runs its loads interleaved (see interleave) and appends their rows.
 	group := func(rounds int, entries []entry) {
