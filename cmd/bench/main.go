@@ -440,6 +440,12 @@ func printNotes(out io.Writer, b *bench, rows []row, events int) {
 	if !transitions.exhausted {
 		notes = notes[:len(notes)-1]
 	}
+	// Only the notes of the rows this run has (-phases).
+	ran := map[string]bool{"*": true}
+	for _, r := range rows {
+		ran[r.key] = true
+	}
+	notes = slices.DeleteFunc(notes, func(n string) bool { return !ran[strings.Fields(n)[0]] })
 	for _, r := range rows {
 		if r.st.errs > 0 {
 			notes = append(notes, fmt.Sprintf("!   %s: %d errors, first: %s", r.key, r.st.errs, r.st.firstErr))
