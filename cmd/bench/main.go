@@ -38,6 +38,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"grantflow/internal/postgres"
 )
 
 // config is the run's settings.
@@ -213,10 +215,16 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "reads, interleaved: %d rounds of %s per phase\n", cfg.rounds, cfg.duration/time.Duration(cfg.rounds))
 		goal := "≥ 0.25 × P, p99 ≤ 50 ms"
+		lo, hi := slices.Min(w.ids), slices.Max(w.ids)
+		stmt, err := pg.statement(cfg.clients, cfg.dsn, postgres.GrantReadStatement(), lo, hi, "'{}'::text[]", "false")
+		if err != nil {
+			return err
+		}
 		group(cfg.rounds, []entry{
 			{row{key: "A", name: "bare Fiber handler, small JSON"}, b.bareFiber(pingURL)},
 			{row{key: "P", name: fmt.Sprintf("pgbench -S, scale %d", pgbenchScale)}, pg.load(cfg.clients)},
 			{row{key: "P8", name: fmt.Sprintf("pgbench -S, scale %d", pgbenchScale)}, pg.load(8)},
+			{row{key: "Pg", name: "pgbench: the grant read statement alone (diagnostic)", base: "P"}, stmt},
 			{row{key: "b1", name: "svc.Grant, no HTTP (diagnostic)", base: "P"}, b.svcGrant(ctx)},
 			{row{key: "b2", name: "svc.Authenticate, no HTTP (diagnostic)", base: "P"}, b.svcAuth(ctx)},
 			{row{key: "1", name: "GET /api/v1/grants/{id}", base: "P", goal: goal}, b.getGrants(cfg.clients, w.auditTok)},
@@ -427,6 +435,7 @@ func printNotes(out io.Writer, b *bench, rows []row, events int) {
 	}
 	notes := []string{
 		"P   pgbench -S -j 2 (one primary-key read per transaction) on a scale-10 scratch database, same clients as the row it is the baseline of (P8: 8)",
+		"Pg  pgbench -M prepared running postgres.ReadGrant's statement for random grants: what PostgreSQL alone does with it, the ceiling of rows b1 and 1",
 		"b1  grants.Service.Grant without HTTP (one statement); b2 the session check every API request makes first (the in-process cache)",
 		"1c  the same GET from 8 clients: latency when the machine is not saturated",
 		"1s  all clients send one bearer token: every request updates that one session row",

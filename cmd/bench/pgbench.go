@@ -88,6 +88,32 @@ var pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connectio
 // one), and its per-transaction log gives the latencies. Its rate is the
 // tps pgbench reports without connection time.
 func (p *pgbench) load(clients int) load {
+	return p.run(clients, "-S", p.dsn)
+}
+
+// statement returns pgbench running query (with $1 a random id in [lo,
+// hi] and the other parameters given as SQL literals in params) as a
+// prepared statement on the database of dsn: what PostgreSQL alone can do
+// with one statement of the server, the ceiling of the API read using it.
+func (p *pgbench) statement(clients int, dsn, query string, lo, hi int64, params ...string) (load, error) {
+	for i, v := range params {
+		query = strings.ReplaceAll(query, "$"+strconv.Itoa(i+2), v)
+	}
+	query = strings.ReplaceAll(query, "$1", ":id")
+	script := fmt.Sprintf("\\set id random(%d, %d)\n%s;\n", lo, hi, strings.Join(strings.Fields(query), " "))
+	f, err := os.CreateTemp(p.dir, "statement-*.sql")
+	if err != nil {
+		return load{}, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(script); err != nil {
+		return load{}, err
+	}
+	return p.run(clients, "-M", "prepared", "-f", f.Name(), dsn), nil
+}
+
+// run returns pgbench with args (after the common ones) as a load.
+func (p *pgbench) run(clients int, args ...string) load {
 	return load{clients: clients, run: func(d time.Duration) sample {
 		secs := max(1, int(d.Round(time.Second)/time.Second))
 		dir, err := os.MkdirTemp(p.dir, "pgbench-")
@@ -95,8 +121,8 @@ func (p *pgbench) load(clients int) load {
 			return sample{errs: 1, firstErr: err.Error(), elapsed: d}
 		}
 		defer os.RemoveAll(dir)
-		cmd := exec.Command(p.bin, "-S", "-n", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs),
-			"-l", "--log-prefix", filepath.Join(dir, "tx"), p.dsn)
+		cmd := exec.Command(p.bin, append([]string{"-n", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs),
+			"-l", "--log-prefix", filepath.Join(dir, "tx")}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return sample{errs: 1, firstErr: fmt.Sprintf("pgbench: %v: %s", err, lastLine(out)), elapsed: d}

@@ -68,6 +68,11 @@ const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*,
 	LEFT JOIN grant_reports rep ON rep.grant_id = g.id AND g.state = 'closed'` + grantMoney + `
 	WHERE g.id = $1`
 
+// GrantReadStatement is the SQL of ReadGrant ($1 the grant id, $2 the
+// states of ReadOptions.MembersIn as text[], $3 ReadOptions.Money), for the
+// benchmark that runs it under pgbench as the ceiling of GET /grants/{id}.
+func GrantReadStatement() string { return grantReadQuery }
+
 // ReadGrant returns grant id with what o asks for, in one prepared
 // statement, or ENotFound. It reads, it never checks who asks: the caller does.
 func (db *DB) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, error) {
