@@ -216,7 +216,13 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		fmt.Fprintf(log, "reads, interleaved: %d rounds of %s per phase\n", cfg.rounds, cfg.duration/time.Duration(cfg.rounds))
 		goal := "≥ 0.25 × P, p99 ≤ 50 ms"
 		lo, hi := slices.Min(w.ids), slices.Max(w.ids)
-		stmt, err := pg.statement(cfg.clients, cfg.dsn, postgres.GrantReadStatement(), lo, hi, "'{}'::text[]", "false")
+		// As many connections as the server's pool: what PostgreSQL does
+		// with the statement when it gets it the way the server sends it.
+		poolSize := cfg.pool
+		if poolSize <= 0 {
+			poolSize = postgres.DefaultMaxConns
+		}
+		stmt, err := pg.statement(poolSize, cfg.dsn, postgres.GrantReadStatement(), lo, hi, "'{}'::text[]", "false")
 		if err != nil {
 			return err
 		}
@@ -435,7 +441,7 @@ func printNotes(out io.Writer, b *bench, rows []row, events int) {
 	}
 	notes := []string{
 		"P   pgbench -S -j 2 (one primary-key read per transaction) on a scale-10 scratch database, same clients as the row it is the baseline of (P8: 8)",
-		"Pg  pgbench -M prepared running postgres.ReadGrant's statement for random grants: what PostgreSQL alone does with it, the ceiling of rows b1 and 1",
+		"Pg  pgbench -M prepared running postgres.ReadGrant's statement for random grants on as many connections as the server's pool: what PostgreSQL alone does with it, the ceiling of rows b1 and 1",
 		"b1  grants.Service.Grant without HTTP (one statement); b2 the session check every API request makes first (the in-process cache)",
 		"1c  the same GET from 8 clients: latency when the machine is not saturated",
 		"1s  all clients send one bearer token: every request updates that one session row",
