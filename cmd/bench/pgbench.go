@@ -123,21 +123,26 @@ func (p *pgbench) run(clients int, args ...string) load {
 		defer os.RemoveAll(dir)
 		cmd := exec.Command(p.bin, append([]string{"-n", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs),
 			"-l", "--log-prefix", filepath.Join(dir, "tx")}, args...)...)
+		start := time.Now()
 		out, err := cmd.CombinedOutput()
+		wall := time.Since(start)
 		if err != nil {
 			return sample{errs: 1, firstErr: fmt.Sprintf("pgbench: %v: %s", err, lastLine(out)), elapsed: d}
 		}
-		m := pgbenchTPS.FindSubmatch(out)
-		if m == nil {
-			return sample{errs: 1, firstErr: "pgbench printed no tps: " + lastLine(out), elapsed: d}
+		var tps float64
+		if m := pgbenchTPS.FindSubmatch(out); m != nil {
+			tps, _ = strconv.ParseFloat(string(m[1]), 64)
 		}
-		tps, _ := strconv.ParseFloat(string(m[1]), 64)
-		var s sample
+		s := sample{elapsed: wall} // without a tps line (no transaction done), the wall time
 		files, _ := filepath.Glob(filepath.Join(dir, "tx.*"))
 		for _, f := range files {
 			if err := readPgbenchLog(f, &s); err != nil {
 				return sample{errs: 1, firstErr: err.Error(), elapsed: d}
 			}
+		}
+		if len(s.lat) == 0 {
+			s.errs++
+			s.firstErr = fmt.Sprintf("pgbench did no transaction in %d s: %s", secs, lastLine(out))
 		}
 		if tps > 0 {
 			// The rate is pgbench's own: transactions over the time the
