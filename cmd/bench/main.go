@@ -222,7 +222,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		if poolSize <= 0 {
 			poolSize = postgres.DefaultMaxConns
 		}
-		stmt, err := pg.statement(poolSize, cfg.dsn, postgres.GrantReadStatement(), lo, hi, "'{}'::text[]", "false")
+		stmt, err := pg.statement(poolSize, cfg.dsn, postgres.GrantReadStatement(postgres.ReadOptions{}), lo, hi)
 		if err != nil {
 			return err
 		}

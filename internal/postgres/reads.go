@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -42,24 +43,25 @@ type ReadOptions struct {
 // activities, budget lines and, as asked, members, findings, report and
 // money rows: the lists come as JSON arrays named like the Go types' JSON
 // fields. The lateral subqueries keep groupColumns and programColumns, and
-// their scan functions, the only description of those rows.
+// their scan functions, the only description of those rows. {{members}}
+// and {{money}} are filled in by grantReadSQL.
 const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*,
 	COALESCE((SELECT json_agg(x ORDER BY x.seq) FROM (` + activitiesSelect + ` WHERE a.grant_id = g.id) x), '[]'),
 	COALESCE((SELECT json_agg(x ORDER BY x.seq) FROM (
 		SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
 			COALESCE((SELECT sum(s.amount) FROM expenses s WHERE s.budget_line_id = b.id AND s.voided_at IS NULL), 0) AS spent
 		FROM budget_lines b WHERE b.grant_id = g.id) x), '[]'),
-	CASE WHEN g.state = ANY($2) THEN COALESCE((SELECT json_agg(x ORDER BY x.seq) FROM (
+	CASE WHEN {{members}} THEN COALESCE((SELECT json_agg(x ORDER BY x.seq) FROM (
 		SELECT m.id, m.name, m.simpatika_id, m.nip, m.madrasah, m.position, m.seq FROM members m WHERE m.group_id = g.group_id) x), '[]') END,
 	CASE WHEN g.state = 'funded' THEN (SELECT f.comment FROM grant_events f
 		WHERE f.grant_id = g.id AND f.action = 'return_report' ORDER BY f.seq DESC LIMIT 1) END,
 	rep.code, rep.sha256,
-	CASE WHEN $3 THEN COALESCE((SELECT json_agg(x ORDER BY x.tranche) FROM (
+	CASE WHEN {{money}} THEN COALESCE((SELECT json_agg(x ORDER BY x.tranche) FROM (
 		SELECT t.id, t.grant_id, t.tranche, t.amount, t.transferred_on, t.reference, t.recorded_by, t.created_at
 		FROM disbursements t WHERE t.grant_id = g.id) x), '[]') END,
-	CASE WHEN $3 THEN COALESCE((SELECT json_agg(x ORDER BY x.id) FROM (
+	CASE WHEN {{money}} THEN COALESCE((SELECT json_agg(x ORDER BY x.id) FROM (
 		SELECT ` + expenseColumns + ` FROM expenses e JOIN evidence v ON v.id = e.receipt_id WHERE e.grant_id = g.id) x), '[]') END,
-	CASE WHEN $3 THEN COALESCE((SELECT json_agg(x ORDER BY x.id) FROM (
+	CASE WHEN {{money}} THEN COALESCE((SELECT json_agg(x ORDER BY x.id) FROM (
 		SELECT f.id, f.grant_id, f.amount, f.paid_on, f.ntpn, COALESCE(f.proof_id, 0) AS proof_id, f.created_by, f.created_at
 		FROM refunds f WHERE f.grant_id = g.id) x), '[]') END
 	FROM grants g
@@ -68,18 +70,36 @@ const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*,
 	LEFT JOIN grant_reports rep ON rep.grant_id = g.id AND g.state = 'closed'` + grantMoney + `
 	WHERE g.id = $1`
 
-// GrantReadStatement is the SQL of ReadGrant ($1 the grant id, $2 the
-// states of ReadOptions.MembersIn as text[], $3 ReadOptions.Money), for the
-// benchmark that runs it under pgbench as the ceiling of GET /grants/{id}.
-func GrantReadStatement() string { return grantReadQuery }
+// grantReadSQL is grantReadQuery for o, whose choices are written into the
+// text as constants ($1, the grant id, is the only parameter). As
+// parameters they made every execution plan anew: PostgreSQL's custom plan
+// for "money: false" drops the money subqueries, so the generic plan,
+// which must keep them, always looked dearer, and planning the statement
+// costs twice running it (1.1 ms against 0.46 ms). With constants each
+// variant gets its generic plan after five runs and is never planned again.
+func grantReadSQL(o ReadOptions) string {
+	members := "false"
+	if len(o.MembersIn) > 0 {
+		states := make([]string, len(o.MembersIn))
+		for i, st := range o.MembersIn {
+			states[i] = pq.QuoteLiteral(string(st))
+		}
+		members = "g.state IN (" + strings.Join(states, ", ") + ")"
+	}
+	money := "false"
+	if o.Money {
+		money = "true"
+	}
+	return strings.NewReplacer("{{members}}", members, "{{money}}", money).Replace(grantReadQuery)
+}
+
+// GrantReadStatement is the SQL ReadGrant runs for o ($1 the grant id), for
+// the benchmark that runs it under pgbench as the ceiling of GET /grants/{id}.
+func GrantReadStatement(o ReadOptions) string { return grantReadSQL(o) }
 
 // ReadGrant returns grant id with what o asks for, in one prepared
 // statement, or ENotFound. It reads, it never checks who asks: the caller does.
 func (db *DB) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, error) {
-	states := make([]string, len(o.MembersIn))
-	for i, s := range o.MembersIn {
-		states[i] = string(s)
-	}
 	var (
 		r                                 GrantRead
 		acts, budget, members, ds, es, rs []byte
@@ -88,11 +108,11 @@ func (db *DB) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead
 	extra := func(sc scanner) error {
 		return sc.Scan(&acts, &budget, &members, &findings, &reportCode, &reportSHA, &ds, &es, &rs)
 	}
-	st, err := db.prepared(ctx, grantReadQuery)
+	st, err := db.prepared(ctx, grantReadSQL(o))
 	if err != nil {
 		return r, err
 	}
-	row := st.QueryRowxContext(ctx, id, pq.Array(states), o.Money)
+	row := st.QueryRowxContext(ctx, id)
 	err = scanParts(row,
 		func(sc scanner) (err error) { r.Grant, err = scanGrant(sc); return err },
 		func(sc scanner) (err error) { r.Group, err = scanGroup(sc); return err },
