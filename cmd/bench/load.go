@@ -38,6 +38,9 @@ func (s stats) mbps() float64 { return float64(s.bytes) / 1e6 / s.elapsed.Second
 type load struct {
 	clients int
 	op      func(worker, seq int) (int64, error)
+	// run, when set, replaces op: it drives the load for d itself (an
+	// external program such as pgbench) and returns its figures.
+	run func(d time.Duration) sample
 }
 
 // sample is the raw outcome of running a load one or more times.
@@ -91,6 +94,9 @@ func interleave(rounds int, d time.Duration, loads []load) []stats {
 // previous one answers. Operations still in flight at the deadline finish
 // and count; elapsed runs until the last of them.
 func drive(l load, d time.Duration) sample {
+	if l.run != nil {
+		return l.run(d)
+	}
 	locals := make([]sample, l.clients)
 	start := time.Now()
 	deadline := start.Add(d)

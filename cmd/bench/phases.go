@@ -94,18 +94,9 @@ func startBareFiber() (string, func(), error) {
 // bareFiber is baseline A: GET url on the bare Fiber app by the same client
 // over the same loopback; what HTTP alone costs on this machine.
 func (b *bench) bareFiber(url string) load {
-	return load{b.cfg.clients, func(int, int) (int64, error) {
+	return load{clients: b.cfg.clients, op: func(int, int) (int64, error) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		return 0, send(b.client, req, http.StatusOK)
-	}}
-}
-
-// rawReads is baseline B: the SQL behind one grant view, straight through
-// the service's own pool, no HTTP, no transaction.
-func (b *bench) rawReads(ctx context.Context) load {
-	rngs, ids, db := randIDs(b.cfg.clients), b.w.ids, b.w.db.SQL()
-	return load{b.cfg.clients, func(w, _ int) (int64, error) {
-		return 0, readGrantRaw(ctx, db, ids[rngs[w].IntN(len(ids))])
 	}}
 }
 
@@ -113,7 +104,7 @@ func (b *bench) rawReads(ctx context.Context) load {
 // mapping and scope check, but no HTTP and no authentication).
 func (b *bench) svcGrant(ctx context.Context) load {
 	rngs, ids := randIDs(b.cfg.clients), b.w.ids
-	return load{b.cfg.clients, func(w, _ int) (int64, error) {
+	return load{clients: b.cfg.clients, op: func(w, _ int) (int64, error) {
 		_, err := b.w.svc.Grant(ctx, b.w.auditor, ids[rngs[w].IntN(len(ids))])
 		return 0, err
 	}}
@@ -122,7 +113,7 @@ func (b *bench) svcGrant(ctx context.Context) load {
 // svcAuth calls grants.Service.Authenticate directly: the session lookup
 // that precedes every API request (an UPDATE of last_seen_at, committed).
 func (b *bench) svcAuth(ctx context.Context) load {
-	return load{b.cfg.clients, func(w, _ int) (int64, error) {
+	return load{clients: b.cfg.clients, op: func(w, _ int) (int64, error) {
 		_, err := b.w.svc.Authenticate(ctx, b.w.auditTok[w])
 		return 0, err
 	}}
@@ -133,7 +124,7 @@ func (b *bench) svcAuth(ctx context.Context) load {
 // tokens[w % len(tokens)].
 func (b *bench) getGrants(clients int, tokens []string) load {
 	rngs, ids := randIDs(clients), b.w.ids
-	return load{clients, func(w, _ int) (int64, error) {
+	return load{clients: clients, op: func(w, _ int) (int64, error) {
 		id := ids[rngs[w].IntN(len(ids))]
 		req, _ := http.NewRequest(http.MethodGet, b.base+"/api/v1/grants/"+strconv.FormatInt(id, 10), nil)
 		req.Header.Set("Authorization", "Bearer "+tokens[w%len(tokens)])
@@ -157,7 +148,7 @@ func (b *bench) createScratchEvents(ctx context.Context) error {
 // picked at random (states are left alone); events go to bench_events.
 func (b *bench) rawTransition(ctx context.Context) load {
 	rngs, ids, db, actor := randIDs(b.cfg.clients), b.w.ids, b.w.db.SQL(), b.w.auditor
-	return load{b.cfg.clients, func(w, seq int) (int64, error) {
+	return load{clients: b.cfg.clients, op: func(w, seq int) (int64, error) {
 		id := ids[rngs[w].IntN(len(ids))]
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
@@ -195,7 +186,7 @@ func (b *bench) rawTransition(ctx context.Context) load {
 func (b *bench) startReview() load {
 	next := new(atomic.Int64)
 	pool := b.w.review
-	return load{b.cfg.clients, func(w, _ int) (int64, error) {
+	return load{clients: b.cfg.clients, op: func(w, _ int) (int64, error) {
 		i := next.Add(1) - 1
 		if i >= int64(len(pool)) {
 			return 0, errStop
@@ -214,7 +205,7 @@ func (b *bench) diskBaseline(dir string, p payload, clients int) load {
 	for i := range bufs {
 		bufs[i] = make([]byte, 32<<10) // io.Copy's buffer size, as Ingest gets
 	}
-	return load{clients, func(w, _ int) (int64, error) {
+	return load{clients: clients, op: func(w, _ int) (int64, error) {
 		return writeHashed(dir, p, uploadSeq.Add(1), bufs[w])
 	}}
 }
@@ -226,7 +217,7 @@ func (b *bench) diskBaseline(dir string, p payload, clients int) load {
 func (b *bench) uploads(p payload, clients int) load {
 	funded := b.w.funded
 	today := b.w.today.String()
-	return load{clients, func(w, seq int) (int64, error) {
+	return load{clients: clients, op: func(w, seq int) (int64, error) {
 		g := funded[(w+seq*clients)%len(funded)]
 		body, ctype, length := multipartBody(p, uploadSeq.Add(1), [][2]string{
 			{"spent_on", today}, {"budget_line_id", strconv.FormatInt(g.lineID, 10)},

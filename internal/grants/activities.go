@@ -255,25 +255,3 @@ func activityViews(ctx context.Context, tx *postgres.Tx, g workflow.Grant, activ
 	}
 	return out, nil
 }
-
-// overdueOn reports, for a listing, which grants' LPJ is overdue on today,
-// reading each programme once.
-func (s *Service) overdueOn(ctx context.Context, gs []postgres.ListedGrant, today workflow.Date) (map[int64]bool, error) {
-	progs := map[int64]workflow.Program{}
-	out := map[int64]bool{}
-	for _, l := range gs {
-		if l.Grant.State != workflow.Funded {
-			continue
-		}
-		p, ok := progs[l.Grant.ProgramID]
-		if !ok {
-			var err error
-			if p, err = s.db.Program(ctx, l.Grant.ProgramID); err != nil {
-				return nil, err
-			}
-			progs[p.ID] = p
-		}
-		out[l.Grant.ID] = workflow.ReportOverdue(l.Grant, p, today)
-	}
-	return out, nil
-}

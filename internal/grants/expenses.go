@@ -135,6 +135,12 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 	if err != nil {
 		return nil, err
 	}
+	return flagRows(a, g, prog, ds, rows), nil
+}
+
+// flagRows is flag on rows already read: the programme and the
+// disbursements of g are what the flags are judged against.
+func flagRows(a workflow.Actor, g workflow.Grant, prog workflow.Program, ds []workflow.Disbursement, rows []postgres.ExpenseRow) []workflow.Expense {
 	first := workflow.FirstTransfer(ds)
 	out := make([]workflow.Expense, len(rows))
 	for i, r := range rows {
@@ -149,25 +155,16 @@ func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g
 			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(workflow.Jakarta))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Expenses returns a grant's expenses, voided ones included, with flags.
 func (s *Service) Expenses(ctx context.Context, a workflow.Actor, id int64) ([]workflow.Expense, error) {
-	var out []workflow.Expense
-	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, _, err := visibleGrant(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Expenses(ctx, id, 0)
-		if err != nil {
-			return err
-		}
-		out, err = s.flag(ctx, tx, a, g, rows)
-		return err
-	})
-	return out, err
+	r, err := s.readGrant(ctx, a, id, postgres.ReadOptions{Money: true})
+	if err != nil {
+		return nil, err
+	}
+	return flagRows(a, r.Grant, r.Program, r.Disbursements, r.Expenses), nil
 }
 
 // VoidInput is the body of an expense's void: why it is reversed.

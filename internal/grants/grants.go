@@ -98,33 +98,75 @@ func (s *Service) OpenGrant(ctx context.Context, a workflow.Actor, programID, gr
 // the same guard functions the actions run (workflow.NextSteps), the
 // returned LPJ's findings, and the frozen report once closed.
 func (s *Service) detail(ctx context.Context, tx *postgres.Tx, g workflow.Grant, grp workflow.Group, a workflow.Actor) (View, error) {
-	v := view(g, grp, a)
-	prog, err := tx.Program(ctx, g.ProgramID)
-	if err != nil {
-		return v, err
+	r := postgres.GrantRead{Grant: g, Group: grp}
+	var err error
+	if r.Program, err = tx.Program(ctx, g.ProgramID); err != nil {
+		return View{}, err
 	}
-	now := s.now().In(workflow.Jakarta)
-	v.ReportOverdue = workflow.ReportOverdue(g, prog, workflow.DateOf(now))
-	req := workflow.Request{Actor: a, Now: now, Program: prog, Group: grp}
 	if _, fromHere := workflow.Target(workflow.Submit, g.State); fromHere {
 		// The membership limits of submit read the members.
-		if req.Group, err = tx.Group(ctx, g.GroupID); err != nil {
-			return v, err
+		if r.Group, err = tx.Group(ctx, g.GroupID); err != nil {
+			return View{}, err
 		}
 	}
-	v.NextSteps = workflow.NextSteps(g, req)
 	if g.State == workflow.Funded {
 		ev, err := tx.LatestEvent(ctx, g.ID, string(workflow.ReturnReport))
 		switch workflow.ErrorCode(err) {
 		case "":
-			v.Findings = ev.Comment
+			r.Findings = ev.Comment
 		case workflow.ENotFound: // never returned
 		default:
-			return v, err
+			return View{}, err
 		}
 	}
-	v.Report, err = reportRef(ctx, tx, g)
-	return v, err
+	ref, err := reportRef(ctx, tx, g)
+	if err != nil {
+		return View{}, err
+	}
+	if ref != nil {
+		r.ReportCode, r.ReportSHA256 = ref.Code, ref.SHA256
+	}
+	return s.detailView(r, a), nil
+}
+
+// detailView makes the single-grant answer from what detail or
+// ReadGrant read.
+func (s *Service) detailView(r postgres.GrantRead, a workflow.Actor) View {
+	g := r.Grant
+	v := view(g, r.Group, a)
+	now := s.now().In(workflow.Jakarta)
+	v.ReportOverdue = workflow.ReportOverdue(g, r.Program, workflow.DateOf(now))
+	v.NextSteps = workflow.NextSteps(g, workflow.Request{Actor: a, Now: now, Program: r.Program, Group: r.Group})
+	v.Findings = r.Findings
+	if r.ReportCode != "" {
+		v.Report = &ReportRef{Code: r.ReportCode, SHA256: r.ReportSHA256}
+	}
+	return v
+}
+
+// submitFrom are the states submit leaves: the single-grant answer reads
+// the group's members in them, for submit's membership guards.
+var submitFrom = func() []workflow.State {
+	var out []workflow.State
+	for _, st := range workflow.States {
+		if _, ok := workflow.Target(workflow.Submit, st); ok {
+			out = append(out, st)
+		}
+	}
+	return out
+}()
+
+// readGrant reads grant id with o in one statement and checks that a sees
+// it; out-of-scope grants answer ENotFound exactly like missing ones.
+func (s *Service) readGrant(ctx context.Context, a workflow.Actor, id int64, o postgres.ReadOptions) (postgres.GrantRead, error) {
+	r, err := s.db.ReadGrant(ctx, id, o)
+	if err != nil {
+		return r, err
+	}
+	if !a.Sees(r.Group.ID, r.Group.ProvinceCode, r.Group.RegencyCode) {
+		return postgres.GrantRead{}, workflow.Errorf(workflow.ENotFound, "hibah %d tidak ditemukan", id)
+	}
+	return r, nil
 }
 
 // actingRole is the first of roles a holds: the role an event records.
@@ -197,16 +239,11 @@ func (s *Service) SaveProposal(ctx context.Context, a workflow.Actor, id int64, 
 // Grant returns one grant as a sees it, with report_overdue and next_steps,
 // or ENotFound when missing or out of scope.
 func (s *Service) Grant(ctx context.Context, a workflow.Actor, id int64) (View, error) {
-	var out View
-	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
-		out, err = s.detail(ctx, tx, g, grp, a)
-		return err
-	})
-	return out, err
+	r, err := s.readGrant(ctx, a, id, postgres.ReadOptions{MembersIn: submitFrom})
+	if err != nil {
+		return View{}, err
+	}
+	return s.detailView(r, a), nil
 }
 
 // ListFilter narrows Grants; zero fields match everything.
@@ -218,42 +255,70 @@ type ListFilter struct {
 	// Flag keeps only the grants carrying it; the one flag of a grant
 	// listing is workflow.FlagReportOverdue.
 	Flag string `json:"flag" validate:"omitempty,oneof=report_overdue" label:"Penanda"`
+	// Limit, when > 0, asks for one page of at most Limit grants; without
+	// it every matching grant is answered, as before pages existed.
+	Limit int `json:"limit" validate:"min=0,max=500" label:"Batas"`
+	// Cursor is the NextCursor of the page before (0: the first page).
+	Cursor int64 `json:"cursor" validate:"min=0" label:"Kursor"`
+}
+
+// Page is one page of a grant listing.
+type Page struct {
+	Items []View
+	// NextCursor is what ListFilter.Cursor takes for the next page; 0 when
+	// this page is the last.
+	NextCursor int64
 }
 
 // Grants returns the grants in a's scope that match f, without their
 // activities and budget lines.
 func (s *Service) Grants(ctx context.Context, a workflow.Actor, f ListFilter) ([]View, error) {
+	p, err := s.GrantPage(ctx, a, f)
+	return p.Items, err
+}
+
+// GrantPage returns the grants in a's scope that match f, newest first,
+// one page of f.Limit when set, read in one statement.
+func (s *Service) GrantPage(ctx context.Context, a workflow.Actor, f ListFilter) (Page, error) {
+	if err := validate.Err(f, "parameter tidak valid"); err != nil {
+		return Page{}, err
+	}
 	scope := scopeOf(a)
 	place, ps := validate.Region(f.Province, "")
 	if err := ps.Err("parameter tidak valid"); err != nil {
-		return nil, err
+		return Page{}, err
 	}
 	if code := place.Province.Code; code != "" {
 		if scope.ProvinceCode != "" && scope.ProvinceCode != code {
-			return []View{}, nil
+			return Page{Items: []View{}}, nil
 		}
 		scope.ProvinceCode = code
 	}
 	today := s.today()
-	pf := postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID}
+	pf := postgres.GrantFilter{Scope: scope, State: f.State, ProgramID: f.ProgramID, Before: f.Cursor}
 	if f.Flag == workflow.FlagReportOverdue {
 		pf.ReportOverdueOn = today
 	}
+	if f.Limit > 0 {
+		pf.Limit = f.Limit + 1 // one more tells whether a next page exists
+	}
 	gs, err := s.db.Grants(ctx, pf)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	overdue, err := s.overdueOn(ctx, gs, today)
-	if err != nil {
-		return nil, err
+	var p Page
+	if f.Limit > 0 && len(gs) > f.Limit {
+		gs = gs[:f.Limit]
+		p.NextCursor = gs[len(gs)-1].Grant.ID
 	}
-	out := make([]View, 0, len(gs))
+	p.Items = make([]View, 0, len(gs))
 	for _, l := range gs {
 		v := view(l.Grant, l.Group, a)
-		v.ReportOverdue = overdue[l.Grant.ID]
-		out = append(out, v)
+		// ReportOverdue reads the programme's due date only.
+		v.ReportOverdue = workflow.ReportOverdue(l.Grant, workflow.Program{ReportDueOn: l.ReportDueOn}, today)
+		p.Items = append(p.Items, v)
 	}
-	return out, nil
+	return p, nil
 }
 
 // ActInput is the body of POST /grants/{id}/actions/{action}.

@@ -46,10 +46,13 @@ func (s *Service) scheduleImage(job previewJob) {
 	}
 }
 
-// Close stops the background preview worker once the job at hand is done;
-// queued jobs are left to BackfillPreviews at the next start. Call it once,
-// after the last upload.
+// Close stops the session cache's LISTEN connection and the background
+// preview worker once the job at hand is done; queued jobs are left to
+// BackfillPreviews at the next start. Call it once, after the last upload.
 func (s *Service) Close() {
+	if s.stopListen != nil {
+		s.stopListen()
+	}
 	if s.previews != nil {
 		s.previewMu.Lock()
 		s.closing.Store(true)

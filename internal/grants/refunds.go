@@ -87,32 +87,10 @@ func (s *Service) Refunds(ctx context.Context, a workflow.Actor, id int64) ([]wo
 
 // Ledger returns the grant's BKU, derived from its money rows.
 func (s *Service) Ledger(ctx context.Context, a workflow.Actor, id int64) (View, []workflow.LedgerEntry, error) {
-	var v View
-	var out []workflow.LedgerEntry
-	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
-		g, grp, err := visibleGrant(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
-		v = view(g, grp, a)
-		ds, err := tx.Disbursements(ctx, id)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Expenses(ctx, id, 0)
-		if err != nil {
-			return err
-		}
-		es, err := s.flag(ctx, tx, a, g, rows)
-		if err != nil {
-			return err
-		}
-		rs, err := tx.Refunds(ctx, id)
-		if err != nil {
-			return err
-		}
-		out = workflow.Ledger(ds, es, rs)
-		return nil
-	})
-	return v, out, err
+	r, err := s.readGrant(ctx, a, id, postgres.ReadOptions{Money: true})
+	if err != nil {
+		return View{}, nil, err
+	}
+	es := flagRows(a, r.Grant, r.Program, r.Disbursements, r.Expenses)
+	return view(r.Grant, r.Group, a), workflow.Ledger(r.Disbursements, es, r.Refunds), nil
 }

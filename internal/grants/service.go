@@ -17,6 +17,11 @@ import (
 	"grantflow/workflow"
 )
 
+// DefaultSessionCacheTTL is the session cache's bound the server runs with
+// (Options.SessionCache): short enough that a lost notification still ends
+// a revoked session within seconds everywhere.
+const DefaultSessionCacheTTL = 2 * time.Second
+
 // Options tune a Service; zero fields take the defaults.
 type Options struct {
 	SessionIdle time.Duration    // default 2 h
@@ -34,6 +39,13 @@ type Options struct {
 	// PublicURL is GRANTFLOW_PUBLIC_URL, the base of the verification link
 	// and QR code printed in every LPJ ("https://hibah.example.id").
 	PublicURL string
+	// SessionCache, when > 0, answers session lookups from memory for at
+	// most this long (a few seconds), so an authenticated request costs no
+	// database round trip. Logouts and user changes on any instance reach
+	// the cache at once through PostgreSQL NOTIFY (migration 0160); the TTL
+	// bounds staleness if a notification is lost. Call Close to stop
+	// listening.
+	SessionCache time.Duration
 }
 
 // Service carries out user actions against the database.
@@ -51,6 +63,9 @@ type Service struct {
 	previewsWG sync.WaitGroup
 	previewMu  sync.Mutex // orders sends against Close
 	closing    atomic.Bool
+
+	sessions   *auth.SessionCache[postgres.User] // nil without Options.SessionCache
+	stopListen context.CancelFunc
 }
 
 // New returns a Service on db.
@@ -71,6 +86,17 @@ func New(db *postgres.DB, o Options) *Service {
 	}
 	if s.throttle == (auth.LoginLimits{}) {
 		s.throttle = auth.DefaultLoginLimits()
+	}
+	if o.SessionCache > 0 {
+		s.sessions = auth.NewSessionCache[postgres.User](o.SessionCache, 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopListen = cancel
+		err := db.ListenSessions(ctx, postgres.SessionChanges{
+			Session: s.sessions.Forget, User: s.sessions.ForgetUser, Reset: s.sessions.Reset})
+		if err != nil {
+			// The TTL alone still bounds how long a revoked session is served.
+			s.log.Warn("session cache: LISTEN failed; entries expire by their TTL only", "err", err)
+		}
 	}
 	if o.BackgroundPreviews && o.Store != nil {
 		s.previews = make(chan previewJob, 256)

@@ -13,7 +13,11 @@ import (
 // guards need, derived from the append-only rows: cancelled when a
 // cancellation exists, held when a realisation exists (its latest version
 // gives the date and the attendance), and the count of evidence files.
-const activitiesQuery = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants,
+const activitiesQuery = activitiesSelect + ` WHERE a.grant_id = $1 ORDER BY a.seq`
+
+// activitiesSelect is activitiesQuery without its WHERE and ORDER BY, for
+// the statements that read a grant's activities beside other things.
+const activitiesSelect = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants,
 	CASE WHEN c.activity_id IS NOT NULL THEN 'cancelled' WHEN r.id IS NOT NULL THEN 'held' ELSE a.status END AS status,
 	COALESCE(r.held_on, a.held_on) AS held_on,
 	COALESCE((SELECT count(*) FROM activity_attendees t WHERE t.realization_id = r.id), 0) AS attendee_count,
@@ -23,8 +27,7 @@ const activitiesQuery = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.pl
 	FROM activities a
 	LEFT JOIN LATERAL (SELECT id, version, held_on FROM activity_realizations
 		WHERE activity_id = a.id ORDER BY version DESC LIMIT 1) r ON true
-	LEFT JOIN activity_cancellations c ON c.activity_id = a.id
-	WHERE a.grant_id = $1 ORDER BY a.seq`
+	LEFT JOIN activity_cancellations c ON c.activity_id = a.id`
 
 // InsertRealization stores one version of a session's realisation with its
 // attendees, in the caller's transaction, after the event that records it

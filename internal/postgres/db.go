@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,7 +44,30 @@ type q struct{ x ext }
 // DB is the connection pool.
 type DB struct {
 	q
-	db *sqlx.DB
+	db  *sqlx.DB
+	dsn string // for connections of their own (ListenSessions)
+
+	stmts sync.Map // query → *sqlx.Stmt, see prepared
+}
+
+// prepared returns query as a statement prepared on every connection that
+// runs it (database/sql prepares it again on each connection as needed).
+// The hot reads go through it: PostgreSQL then plans them once per
+// connection instead of at every execution, and the one-statement grant
+// read costs several times more to plan than to run.
+func (db *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := db.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // Tx is one transaction; obtain it through DB.InTx.
@@ -71,14 +95,28 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := sqlx.NewDb(sql.OpenDB(deadlineConnector{connector}), "postgres")
 	// Domain types carry json tags only; columns are named like their JSON fields.
 	db.Mapper = reflectx.NewMapperFunc("json", strings.ToLower)
-	db.SetMaxOpenConns(24)
-	db.SetMaxIdleConns(24)
+	db.SetMaxOpenConns(DefaultMaxConns)
+	db.SetMaxIdleConns(DefaultMaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, mapErr(err)
 	}
-	return &DB{q: q{db}, db: db}, nil
+	return &DB{q: q{db}, db: db, dsn: dsn}, nil
+}
+
+// DefaultMaxConns is the pool size: on the 2-core machine this was sized
+// for, with the API, the load and PostgreSQL sharing the cores, more
+// connections only queue inside PostgreSQL (measured with cmd/bench -pool,
+// see the README); uploads hold a connection only for their short
+// transaction, never during the transfer.
+const DefaultMaxConns = 24
+
+// SetMaxConns resizes the pool (open and idle connections alike), for the
+// benchmark's pool sweep and for operators with more cores.
+func (db *DB) SetMaxConns(n int) {
+	db.db.SetMaxOpenConns(n)
+	db.db.SetMaxIdleConns(n)
 }
 
 // withConnectTimeout adds connect_timeout so that an unreachable server fails
@@ -371,7 +409,29 @@ func (c *deadlineConn) ExecContext(ctx context.Context, query string, args []dri
 
 func (c *deadlineConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.arm(ctx)
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineStmt{Stmt: st, c: c}, nil
+}
+
+// deadlineStmt is a prepared statement of a deadlineConn: each execution
+// arms the socket's deadline from its own context, like the connection's
+// queries (else it would run under whatever deadline the last one left).
+type deadlineStmt struct {
+	driver.Stmt
+	c *deadlineConn
+}
+
+func (s *deadlineStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.c.arm(ctx)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s *deadlineStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.arm(ctx)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (c *deadlineConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {

@@ -109,6 +109,9 @@ type GrantFilter struct {
 	// that day (workflow.ReportOverdue): funded, programme's report_due_on before it.
 	ReportOverdueOn workflow.Date
 	Limit           int
+	// Before, when > 0, keeps the grants with a smaller id: the page after
+	// the one that ended with grant Before (the order is newest first).
+	Before int64
 }
 
 // ListedGrant is a grant of a listing with the group it belongs to (its
@@ -116,22 +119,25 @@ type GrantFilter struct {
 type ListedGrant struct {
 	Grant workflow.Grant
 	Group workflow.Group
+	// ReportDueOn is the programme's LPJ due date, for workflow.ReportOverdue.
+	ReportDueOn workflow.Date
 }
 
-// Grants returns the grants matching f with their money and group, newest
-// first, in one query.
+// Grants returns the grants matching f with their money, group and
+// programme's report due date, newest first (by id, so pages do not
+// overlap), in one statement.
 func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
 	}
-	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency, gr.province_code, gr.regency_code
-		FROM grants g JOIN groups gr ON gr.id = g.group_id` + grantMoney + `
+	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency, gr.province_code, gr.regency_code, p.report_due_on
+		FROM grants g JOIN groups gr ON gr.id = g.group_id JOIN programs p ON p.id = g.program_id` + grantMoney + `
 		WHERE ($1 = '' OR gr.province_code = $1) AND ($2 = '' OR gr.regency_code = $2) AND ($3 = 0 OR g.group_id = $3)
 		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
-		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded'
-			AND (SELECT p.report_due_on FROM programs p WHERE p.id = g.program_id) < CAST($7 AS date)))
+		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded' AND p.report_due_on < CAST($7 AS date)))
+		AND ($8 = 0 OR g.id < $8)
 		ORDER BY g.id DESC LIMIT $6`
-	rows, err := q.x.QueryxContext(ctx, query, f.ProvinceCode, f.RegencyCode, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn)
+	rows, err := q.x.QueryxContext(ctx, query, f.ProvinceCode, f.RegencyCode, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn, f.Before)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -144,7 +150,7 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 			&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
 			&g.CreatedAt, &g.UpdatedAt,
 			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded, &g.ReportConfirmed,
-			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency, &l.Group.ProvinceCode, &l.Group.RegencyCode)
+			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency, &l.Group.ProvinceCode, &l.Group.RegencyCode, &l.ReportDueOn)
 		if err != nil {
 			return nil, mapErr(err)
 		}

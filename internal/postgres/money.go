@@ -88,22 +88,25 @@ func (tx *Tx) InsertExpense(ctx context.Context, e workflow.Expense) (workflow.E
 	return e, mapErr(err)
 }
 
+// expenseColumns read an expense e with its receipt row v, named like the
+// JSON fields of ExpenseRow (the one-statement reads aggregate them as JSON).
+const expenseColumns = `e.id, e.grant_id, e.spent_on, e.budget_line_id, COALESCE(e.activity_id, 0) AS activity_id, e.vendor,
+	e.description, e.amount, e.tax_ppn, e.tax_pph, e.receipt_id, v.sha256 AS receipt_sha256, e.created_by, e.created_at,
+	e.voided_at, COALESCE(e.void_reason, '') AS void_reason,
+	e.voided_at IS NULL AND EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
+		WHERE v2.sha256 = v.sha256 AND e2.id <> e.id AND e2.voided_at IS NULL) AS duplicate`
+
 // ExpenseRow is an expense with whether its receipt file also backs another
 // expense that stands (a voided one re-entered with its receipt is no duplicate).
 type ExpenseRow struct {
 	workflow.Expense
-	Duplicate bool
+	Duplicate bool `json:"duplicate"`
 }
 
 // Expenses returns a grant's expenses (voided ones too) in entry order; with
 // expenseID > 0 only that one.
 func (q q) Expenses(ctx context.Context, grantID, expenseID int64) ([]ExpenseRow, error) {
-	const query = `SELECT e.id, e.grant_id, e.spent_on, e.budget_line_id, COALESCE(e.activity_id, 0), e.vendor, e.description,
-		e.amount, e.tax_ppn, e.tax_pph, e.receipt_id, v.sha256, e.created_by, e.created_at, e.voided_at,
-		COALESCE(e.void_reason, ''),
-		e.voided_at IS NULL AND EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
-			WHERE v2.sha256 = v.sha256 AND e2.id <> e.id AND e2.voided_at IS NULL)
-		FROM expenses e JOIN evidence v ON v.id = e.receipt_id
+	const query = `SELECT ` + expenseColumns + ` FROM expenses e JOIN evidence v ON v.id = e.receipt_id
 		WHERE e.grant_id = $1 AND ($2 = 0 OR e.id = $2) ORDER BY e.id`
 	rows, err := q.x.QueryxContext(ctx, query, grantID, expenseID)
 	if err != nil {

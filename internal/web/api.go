@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -194,7 +195,16 @@ func (s *Server) grants(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province"), Flag: c.Query("flag")}
+	limit, err := queryID(c, "limit")
+	if err != nil {
+		return err
+	}
+	cursor, err := queryID(c, "cursor")
+	if err != nil {
+		return err
+	}
+	f := grants.ListFilter{State: workflow.State(c.Query("state")), ProgramID: programID, Province: c.Query("province"), Flag: c.Query("flag"),
+		Limit: int(min(limit, 1<<20)), Cursor: cursor}
 	if p := validate.Check(f); p != nil {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "parameter tidak valid", Details: p}
 	}
@@ -207,12 +217,17 @@ func (s *Server) grants(c *fiber.Ctx) error {
 		return &workflow.Error{Code: workflow.EInvalid, Message: "format tidak dikenal",
 			Details: []workflow.Detail{{Field: "format", Message: "gunakan csv atau xlsx"}}}
 	}
-	gs, err := s.svc.Grants(c.UserContext(), actor(c), f)
+	page, err := s.svc.GrantPage(c.UserContext(), actor(c), f)
 	if err != nil {
 		return err
 	}
+	gs := page.Items
 	if format == "" {
-		return c.JSON(fiber.Map{"items": gs, "total": len(gs)})
+		body := fiber.Map{"items": gs, "total": len(gs)}
+		if page.NextCursor > 0 {
+			body["next_cursor"] = strconv.FormatInt(page.NextCursor, 10)
+		}
+		return c.JSON(body)
 	}
 	rows := make([]reports.GrantRow, len(gs))
 	for i, g := range gs {

@@ -326,6 +326,8 @@ func TestDatabaseHangs(t *testing.T) {
 	// Warm the pool with several connections, so the frozen requests land
 	// on established ones.
 	h.race(t, 6, func(int) *http.Request { return request("GET", "/api/v1/grants", admin, nil) })
+	// The grant read runs a prepared statement: prepare it before the freeze.
+	expect(t, h.do("GET", "/api/v1/grants/1", admin, nil), 404, "grant read before the freeze")
 
 	p.frozen.Store(true)
 	const limit = 8 * time.Second
@@ -333,8 +335,11 @@ func TestDatabaseHangs(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range statuses {
 		path := "/api/v1/grants"
-		if i == 0 {
+		switch i {
+		case 0:
 			path = "/readyz"
+		case 1:
+			path = "/api/v1/grants/1"
 		}
 		wg.Add(1)
 		go func() {

@@ -106,6 +106,10 @@ func New(svc *grants.Service, o Options) *Server {
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  120 * time.Second,
 		AppName:      "grantflow",
+		// One process: the session cache, the preview worker and the
+		// database pool are per process, and on 2 cores forked children
+		// would only compete with PostgreSQL for them.
+		Prefork: false,
 	}
 	if len(o.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"mime"
@@ -16,6 +17,9 @@ import (
 
 // maxField bounds one text field of a multipart form.
 const maxField = 64 << 10
+
+// uploadReadBuffer is the read buffer of a multipart body (see readMultipart).
+const uploadReadBuffer = 64 << 10
 
 // countingReader counts the bytes read from the request body stream.
 type countingReader struct {
@@ -55,7 +59,11 @@ func readMultipart(c *fiber.Ctx, allowed []string, fileField string, onFile func
 	if err != nil {
 		return nil, err
 	}
-	mr := multipart.NewReader(body, params["boundary"])
+	// multipart reads through a 4 KiB buffer of its own unless handed a
+	// larger bufio.Reader, which it then uses as is: with 64 KiB the part
+	// arrives in 16× fewer reads, each passing the hash, the staging
+	// writer and the socket in bigger pieces.
+	mr := multipart.NewReader(bufio.NewReaderSize(body, uploadReadBuffer), params["boundary"])
 	fields := map[string]string{}
 	var p workflow.Problems
 	sawFile := false
