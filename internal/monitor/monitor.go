@@ -17,6 +17,13 @@
 //   - Cohorts count a grant at N months once ended_on + N months ≤ the scan
 //     day; it is active there when it met within the at-risk window before
 //     that day (with the default 45 days every group is active at 1 month).
+//   - The scan keeps what does not depend on its day between runs: each
+//     group's latest meeting and each grant's cohort checkpoint flags.
+//     Recording a meeting or a held session marks the group (a trigger, in
+//     the recording transaction) and the next scan looks it up again; a
+//     scan of an earlier day looks up the groups that met after that day.
+//     The stored status row changes only when the status, the group or its
+//     last meeting does; days silent are derived from the scan's day.
 //   - History rows record what the scans saw; a scan as of an earlier day
 //     closes and opens rows as that day dictates, it never rewrites old ones.
 //   - Reminders: the LPJ ones go while the grant is funded (not yet

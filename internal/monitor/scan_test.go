@@ -271,3 +271,68 @@ func TestScanRace(t *testing.T) {
 		t.Fatalf("after the lock was released the scan stored %s, want %s", scanned, E.AddDays(96))
 	}
 }
+
+// TestScanStoredFacts: the scan keeps each group's latest meeting and its
+// cohort checkpoints between scans and looks at a group again only when its
+// meetings change. A scan of an earlier day still ignores later meetings, and
+// a meeting logged late (dated before a checkpoint already stored) changes
+// that checkpoint at the next scan.
+func TestScanStoredFacts(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	f.meet(g, E.AddDays(10))
+	f.scan(E.AddDays(40))
+	if st, _, days := f.status(g.id); st != "active" || days != 30 {
+		t.Fatalf("as of E+40: %s, %d days silent; want active, 30 (met E+10)", st, days)
+	}
+	// As of E+5 the meeting of E+10 has not happened yet.
+	f.scan(E.AddDays(5))
+	var last *workflow.Date
+	if err := f.db.SQL().QueryRow(`SELECT last_meeting_on FROM monitoring_status WHERE group_id = $1`, g.id).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, days := f.status(g.id); st != "active" || days != 5 || last != nil {
+		t.Fatalf("as of E+5: %s, %d days, last meeting %v; want active, 5 days, none", st, days, last)
+	}
+	// At E+100 the 1-month checkpoint saw the meeting of E+10 (within 45
+	// days before it), the 3-month one saw none.
+	cohort := func() map[int]monitor.Checkpoint {
+		t.Helper()
+		cs, err := f.mon.Cohorts(ctxOf(t), f.verifier)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("cohorts: %+v, %v", cs, err)
+		}
+		out := map[int]monitor.Checkpoint{}
+		for _, pt := range cs[0].Points {
+			out[pt.Months] = pt
+		}
+		return out
+	}
+	f.scan(E.AddDays(100))
+	if c := cohort(); c[1].Eligible != 1 || c[1].Active != 1 || c[3].Eligible != 1 || c[3].Active != 0 {
+		t.Fatalf("cohort at E+100: %+v; want 1 of 1 active at 1 month, 0 of 1 at 3", c)
+	}
+	// The group logs, at E+100, a meeting it held at E+80: within 45 days
+	// before the 3-month checkpoint, so at the next scan it counts there.
+	f.setClock(E.AddDays(100))
+	if _, err := f.mon.LogMeeting(ctxOf(t), g.chair, g.id, monitor.MeetingInput{HeldOn: E.AddDays(80), Topic: "Pertemuan yang baru dicatat",
+		AttendeesCount: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_dirty WHERE group_id = $1`, g.id); n != 1 {
+		t.Fatalf("%d marks for the group after a meeting, want 1", n)
+	}
+	f.scan(E.AddDays(100))
+	if c := cohort(); c[3].Active != 1 {
+		t.Fatalf("cohort after the late meeting: %+v; want 1 active at 3 months", c)
+	}
+	if st, _, days := f.status(g.id); st != "active" || days != 20 {
+		t.Fatalf("after the late meeting: %s, %d days; want active, 20 (met E+80)", st, days)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_dirty`); n != 0 {
+		t.Fatalf("%d marks left after the scan", n)
+	}
+}
