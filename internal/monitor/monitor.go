@@ -45,6 +45,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/postgres"
 	"grantflow/workflow"
 )
@@ -92,24 +93,65 @@ type MeetingInput struct {
 	Supersedes     *int64        `json:"supersedes"`
 }
 
+// mayLog answers nil when a may log meetings of group g: ENotFound when a
+// cannot see it, EForbidden unless a is its chair or treasurer.
+func mayLog(a workflow.Actor, groupID int64, province, regency string) error {
+	if !a.Sees(groupID, province, regency) {
+		return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
+	}
+	if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
+		return workflow.Errorf(workflow.EForbidden, "hanya ketua atau bendahara kelompok yang dapat mencatat pertemuan")
+	}
+	return nil
+}
+
+// CanLogMeeting answers nil when a may log a meeting of group groupID now,
+// so that an upload is refused before its photo is stored; the errors of
+// LogMeeting otherwise.
+func (s *Service) CanLogMeeting(ctx context.Context, a workflow.Actor, groupID int64) error {
+	g, err := s.db.GroupHeader(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	return mayLog(a, g.ID, g.Province, g.Regency)
+}
+
 // LogMeeting appends a meeting (or a correction) to group groupID's log in
 // one transaction under the group's row lock. Only the group's chair or
 // treasurer may; a group the caller cannot see answers ENotFound, another
 // role EForbidden, and broken rules EUnprocessable with every reason.
-func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int64, in MeetingInput) (postgres.Meeting, error) {
+// photo, when not nil, is a file the evidence store already holds (sniffed,
+// decoded, at most 10 MiB): it must be a JPEG or PNG (else EUnsupported,
+// 415, and nothing is written) and is filed as a photo of the group's
+// latest funded grant in the same transaction.
+func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int64, in MeetingInput, photo *evidence.Object) (postgres.Meeting, error) {
+	if photo != nil && photo.MIME != evidence.MIMEJPEG && photo.MIME != evidence.MIMEPNG {
+		return postgres.Meeting{}, &workflow.Error{Code: workflow.EUnsupported, Message: "foto pertemuan harus JPEG atau PNG",
+			Details: []workflow.Detail{{Field: "photo", Message: "foto pertemuan harus JPEG atau PNG"}}}
+	}
 	var out postgres.Meeting
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
 		g, err := tx.LockMeetingGroup(ctx, groupID)
 		if err != nil {
 			return err
 		}
-		if !a.Sees(g.ID, g.Province, g.Regency) {
-			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
-		}
-		if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
-			return workflow.Errorf(workflow.EForbidden, "hanya ketua atau bendahara kelompok yang dapat mencatat pertemuan")
+		if err := mayLog(a, g.ID, g.Province, g.Regency); err != nil {
+			return err
 		}
 		var p workflow.Problems
+		var photoGrant int64
+		if photo != nil {
+			switch {
+			case in.PhotoID != nil:
+				p.Add("photo_id", "kirim foto baru atau photo_id, bukan keduanya")
+			default:
+				if photoGrant, err = tx.PhotoGrant(ctx, groupID); workflow.ErrorCode(err) == workflow.ENotFound {
+					p.Add("photo", "foto pertemuan hanya dapat disimpan untuk kelompok yang pernah didanai")
+				} else if err != nil {
+					return err
+				}
+			}
+		}
 		today := s.Today()
 		registered := workflow.DateOf(g.RegisteredAt.In(workflow.Jakarta))
 		switch {
@@ -150,6 +192,14 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 				return err
 			}
 		}
+		if photo != nil {
+			f, err := tx.InsertFile(ctx, postgres.File{GrantID: photoGrant, Kind: "photo", SHA256: photo.SHA256, Size: photo.Size,
+				MIME: photo.MIME, PreviewSHA256: previewOf(photo), UploadedBy: a.UserID})
+			if err != nil {
+				return err
+			}
+			in.PhotoID = &f.ID
+		}
 		out, err = tx.InsertMeeting(ctx, postgres.Meeting{GroupID: groupID, HeldOn: in.HeldOn, Topic: topic,
 			AttendeesCount: in.AttendeesCount, Notes: notes, PhotoID: in.PhotoID, Supersedes: in.Supersedes, CreatedBy: a.UserID})
 		return err
@@ -157,10 +207,61 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 	return out, err
 }
 
+// MeetingLog is GET /groups/{id}/meetings: the log as it stands, newest
+// meeting first, and the group's monitoring status as the group sees it.
+type MeetingLog struct {
+	Items      []postgres.Meeting `json:"items"`
+	Total      int                `json:"total"`
+	Monitoring *Watch             `json:"monitoring"` // nil while the group is not monitored
+}
+
+// Watch is a group's monitoring status in its own view: the latest scan's,
+// except that a meeting recorded since clears a flag at once (SPEC §7:
+// logging a meeting clears the flag). Staff lists, counts and reminders
+// keep the scan's status until the next scan, which stores the same.
+type Watch struct {
+	Status         string         `json:"status"`
+	StatusSince    workflow.Date  `json:"status_since"`
+	FundingEndedOn workflow.Date  `json:"funding_ended_on"`
+	LastMeetingOn  *workflow.Date `json:"last_meeting_on"`
+	DaysSilent     int            `json:"days_silent"` // to ScannedOn, or to today once a new meeting cleared the flag
+	ScannedOn      workflow.Date  `json:"scanned_on"`
+	ScannedStatus  string         `json:"scanned_status"` // what the latest scan stored
+	Cleared        bool           `json:"cleared"`        // a meeting after the scan's last one; the next scan stores it
+}
+
+// watchOf turns the group's scan row and latest meeting into its view as of today.
+func watchOf(g postgres.GroupWatch, today workflow.Date) Watch {
+	w := Watch{Status: g.Status, StatusSince: g.StatusSince, FundingEndedOn: g.FundingEndedOn, LastMeetingOn: g.LastMeetingOn,
+		DaysSilent: g.DaysSilent, ScannedOn: g.ScannedOn, ScannedStatus: g.Status}
+	silentFrom := g.FundingEndedOn
+	if g.LastMeetingOn != nil && g.LastMeetingOn.After(silentFrom) {
+		silentFrom = *g.LastMeetingOn
+	}
+	latest := g.LatestMeetingOn
+	if latest == nil || !latest.After(silentFrom) || latest.After(today) {
+		return w
+	}
+	w.Cleared, w.LastMeetingOn, w.DaysSilent = true, latest, today.DaysSince(*latest)
+	if w.Status != "active" {
+		w.Status, w.StatusSince = "active", *latest
+	}
+	return w
+}
+
+// previewOf is the content address of obj's EXIF-free preview, "" when it
+// has none yet (the background worker makes it).
+func previewOf(obj *evidence.Object) string {
+	if obj.Preview == nil {
+		return ""
+	}
+	return obj.Preview.SHA256
+}
+
 // Meetings returns group groupID's meeting log as it stands, newest first,
-// to anyone who sees the group; else ENotFound.
-func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64) ([]postgres.Meeting, error) {
-	var out []postgres.Meeting
+// with its monitoring status, to anyone who sees the group; else ENotFound.
+func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64) (MeetingLog, error) {
+	var out MeetingLog
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, err := tx.GroupHeader(ctx, groupID)
 		if err != nil {
@@ -169,8 +270,19 @@ func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64)
 		if !a.Sees(g.ID, g.Province, g.Regency) {
 			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
 		}
-		out, err = tx.Meetings(ctx, groupID)
-		return err
+		if out.Items, err = tx.Meetings(ctx, groupID); err != nil {
+			return err
+		}
+		out.Total = len(out.Items)
+		gw, err := tx.GroupWatch(ctx, groupID)
+		switch {
+		case err == nil:
+			w := watchOf(gw, s.Today())
+			out.Monitoring = &w
+		case workflow.ErrorCode(err) != workflow.ENotFound:
+			return err
+		}
+		return nil
 	})
 	return out, err
 }

@@ -319,7 +319,7 @@ func TestScanStoredFacts(t *testing.T) {
 	// before the 3-month checkpoint, so at the next scan it counts there.
 	f.setClock(E.AddDays(100))
 	if _, err := f.mon.LogMeeting(ctxOf(t), g.chair, g.id, monitor.MeetingInput{HeldOn: E.AddDays(80), Topic: "Pertemuan yang baru dicatat",
-		AttendeesCount: 5}); err != nil {
+		AttendeesCount: 5}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(`SELECT count(*) FROM monitoring_dirty WHERE group_id = $1`, g.id); n != 1 {
