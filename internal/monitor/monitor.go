@@ -216,35 +216,50 @@ type MeetingLog struct {
 }
 
 // Watch is a group's monitoring status in its own view: the latest scan's,
-// except that a meeting recorded since clears a flag at once (SPEC §7:
-// logging a meeting clears the flag). Staff lists, counts and reminders
-// keep the scan's status until the next scan, which stores the same.
+// except that a meeting recorded since counts at once (SPEC §7: logging a
+// meeting clears the flag). Staff lists, counts and reminders keep the
+// scan's status until the next scan, which stores the same.
 type Watch struct {
 	Status         string         `json:"status"`
 	StatusSince    workflow.Date  `json:"status_since"`
 	FundingEndedOn workflow.Date  `json:"funding_ended_on"`
 	LastMeetingOn  *workflow.Date `json:"last_meeting_on"`
-	DaysSilent     int            `json:"days_silent"` // to ScannedOn, or to today once a new meeting cleared the flag
+	DaysSilent     int            `json:"days_silent"` // to AsOf
+	AsOf           workflow.Date  `json:"as_of"`       // the scan's day, or today when later
 	ScannedOn      workflow.Date  `json:"scanned_on"`
 	ScannedStatus  string         `json:"scanned_status"` // what the latest scan stored
-	Cleared        bool           `json:"cleared"`        // a meeting after the scan's last one; the next scan stores it
+	NewerMeeting   bool           `json:"newer_meeting"`  // a meeting the latest scan has not seen counts here
 }
 
-// watchOf turns the group's scan row and latest meeting into its view as of today.
+// watchOf is the group's view as of today: its scan row, or, when it met
+// after the scan's last meeting (and after its funding ended), the status
+// that meeting gives by the programme's thresholds, the way the next scan
+// will compute it.
 func watchOf(g postgres.GroupWatch, today workflow.Date) Watch {
 	w := Watch{Status: g.Status, StatusSince: g.StatusSince, FundingEndedOn: g.FundingEndedOn, LastMeetingOn: g.LastMeetingOn,
-		DaysSilent: g.DaysSilent, ScannedOn: g.ScannedOn, ScannedStatus: g.Status}
+		DaysSilent: g.DaysSilent, AsOf: g.ScannedOn, ScannedOn: g.ScannedOn, ScannedStatus: g.Status}
 	silentFrom := g.FundingEndedOn
 	if g.LastMeetingOn != nil && g.LastMeetingOn.After(silentFrom) {
 		silentFrom = *g.LastMeetingOn
 	}
 	latest := g.LatestMeetingOn
-	if latest == nil || !latest.After(silentFrom) || latest.After(today) {
+	if latest == nil || !latest.After(silentFrom) {
 		return w
 	}
-	w.Cleared, w.LastMeetingOn, w.DaysSilent = true, latest, today.DaysSince(*latest)
-	if w.Status != "active" {
+	if today.After(w.AsOf) {
+		w.AsOf = today
+	}
+	w.NewerMeeting, w.LastMeetingOn, w.DaysSilent = true, latest, w.AsOf.DaysSince(*latest)
+	switch {
+	case w.DaysSilent >= g.DormantAfter:
+		w.Status, w.StatusSince = "dormant", latest.AddDays(g.DormantAfter)
+	case w.DaysSilent >= g.AtRiskAfter:
+		w.Status, w.StatusSince = "at_risk", latest.AddDays(g.AtRiskAfter)
+	default:
 		w.Status, w.StatusSince = "active", *latest
+	}
+	if w.Status == g.Status {
+		w.StatusSince = g.StatusSince // the scan keeps a status's start while it lasts
 	}
 	return w
 }

@@ -336,3 +336,49 @@ func TestScanStoredFacts(t *testing.T) {
 		t.Fatalf("%d marks left after the scan", n)
 	}
 }
+
+// TestGroupViewClearsAtOnce: in the group's own view (its meeting log) a
+// new meeting clears the flag at once; the stored status that staff lists,
+// counts and reminders read changes at the next scan.
+func TestGroupViewClearsAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	view := func() *monitor.Watch {
+		t.Helper()
+		log, err := f.mon.Meetings(ctxOf(t), g.chair, g.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return log.Monitoring
+	}
+	if w := view(); w != nil {
+		t.Fatalf("before any scan the group shows %+v, want no status", w)
+	}
+	f.setClock(E.AddDays(95))
+	f.scan(E.AddDays(95))
+	if w := view(); w == nil || w.Status != "dormant" || w.NewerMeeting || w.DaysSilent != 95 {
+		t.Fatalf("dormant group's view %+v", w)
+	}
+	f.meet(g, E.AddDays(96))
+	w := view()
+	if w == nil || w.Status != "active" || !w.NewerMeeting || w.ScannedStatus != "dormant" || w.StatusSince != E.AddDays(96) ||
+		w.LastMeetingOn == nil || *w.LastMeetingOn != E.AddDays(96) || w.DaysSilent != 0 {
+		t.Fatalf("view after the meeting %+v, want active at once", w)
+	}
+	if st, _, _ := f.status(g.id); st != "dormant" {
+		t.Fatalf("stored status %s before the next scan, want dormant", st)
+	}
+	if n, total, err := f.mon.List(ctxOf(t), f.verifier, monitor.ListFilter{Status: "dormant"}); err != nil || len(n) != 1 || total != 1 {
+		t.Fatalf("staff list before the next scan: %+v %v", n, err)
+	}
+	f.scan(E.AddDays(96))
+	if st, since, _ := f.status(g.id); st != "active" || since != E.AddDays(96) {
+		t.Fatalf("stored status after the next scan %s since %s", st, since)
+	}
+	if w := view(); w.Status != "active" || w.NewerMeeting {
+		t.Fatalf("view after the next scan %+v", w)
+	}
+}

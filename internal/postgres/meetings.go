@@ -118,17 +118,19 @@ type GroupWatch struct {
 	DaysSilent      int            `json:"days_silent"`
 	ScannedOn       workflow.Date  `json:"scanned_on"`
 	LatestMeetingOn *workflow.Date `json:"-"`
+	AtRiskAfter     int            `json:"-"` // the programme's thresholds, in days
+	DormantAfter    int            `json:"-"`
 }
 
 // GroupWatch returns group groupID's row of the latest scan, or ENotFound
 // when the latest scan does not monitor it.
 func (q q) GroupWatch(ctx context.Context, groupID int64) (GroupWatch, error) {
 	query := `SELECT s.status, s.since, s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on, ` +
-		lastMeeting("s.group_id", "CAST('infinity' AS date)") + ` AS latest
-		FROM monitoring_status s WHERE s.group_id = $1`
+		lastMeeting("s.group_id", "CAST('infinity' AS date)") + ` AS latest, p.at_risk_after_days, p.dormant_after_days
+		FROM monitoring_status s JOIN programs p ON p.id = s.program_id WHERE s.group_id = $1`
 	var w GroupWatch
 	err := q.x.QueryRowxContext(ctx, query, groupID).Scan(&w.Status, &w.StatusSince, &w.FundingEndedOn, &w.LastMeetingOn,
-		&w.DaysSilent, &w.ScannedOn, &w.LatestMeetingOn)
+		&w.DaysSilent, &w.ScannedOn, &w.LatestMeetingOn, &w.AtRiskAfter, &w.DormantAfter)
 	if err != nil {
 		return w, notFound(err, "pemantauan kelompok", groupID)
 	}

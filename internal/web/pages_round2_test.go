@@ -63,6 +63,12 @@ func receiptPNG(t testing.TB, seed int) []byte {
 // order (the CSRF token first unless fields sets _csrf), then the file.
 func (p *pageClient) postMultipart(path string, fields url.Values, order []string, file []byte, fileName string) result {
 	p.t.Helper()
+	return p.postFile(path, fields, order, receiptField, file, fileName)
+}
+
+// postFile is postMultipart with the file in the part named fileField.
+func (p *pageClient) postFile(path string, fields url.Values, order []string, fileField string, file []byte, fileName string) result {
+	p.t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	if _, ok := fields[csrfField]; !ok {
@@ -74,7 +80,7 @@ func (p *pageClient) postMultipart(path string, fields url.Values, order []strin
 		}
 	}
 	if fileName != "" {
-		fw, err := w.CreateFormFile(receiptField, fileName)
+		fw, err := w.CreateFormFile(fileField, fileName)
 		if err != nil {
 			p.t.Fatal(err)
 		}
