@@ -159,7 +159,7 @@ func seededMonitorDB(ctx context.Context, dsn string, groups, meetings int, log 
 	}
 	if err == nil {
 		const empty = `TRUNCATE monitoring_state, monitoring_scan, monitoring_history, monitoring_cohorts,
-			monitoring_checkpoints, monitoring_dirty, monitoring_last, email_outbox, notifications`
+			monitoring_facts, monitoring_dirty, email_outbox, notifications`
 		_, err = db.SQL().ExecContext(ctx, empty)
 	}
 	if err != nil {
@@ -260,7 +260,7 @@ func measureMonitor(ctx context.Context, db *postgres.DB, groups, meetings int, 
 	}
 	rows := []row{
 		{key: "M", name: "bare SQL: max(held_on) per group", st: timings(bareT)},
-		{key: "m1", name: "scan, first (stores every status, checkpoint)", st: timings([]time.Duration{first})},
+		{key: "m1", name: "scan, first (stores every status and fact)", st: timings([]time.Duration{first})},
 		{key: "m2", name: "scan, same day again (writes nothing)", st: timings(sameT)},
 		{key: "m3", name: "scan, next day (every days_silent moves)", st: timings(nextT)},
 		{key: "m4", name: fmt.Sprintf("scan after %d groups logged a meeting", monMarked), st: timings(markedT)},

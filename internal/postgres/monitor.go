@@ -78,12 +78,11 @@ func lastMeeting(group, day string) string {
 }
 
 // scan is one scan's statements. Besides one pass over the ended grants it
-// reads and writes only what changed since the last scan: the latest
-// meeting of the groups whose meetings changed (monitoring_last, marked in
-// monitoring_dirty by the recording transaction), the status rows whose
-// status, group or last meeting changed (monitoring_state keeps no per-day
-// column), and the cohort checkpoints of those groups
-// (monitoring_checkpoints).
+// reads and writes only what changed since the last scan: the facts of the
+// grants whose group's meetings changed (monitoring_facts: the latest
+// meeting and the cohort checkpoints, marked stale in monitoring_dirty by
+// the recording transaction), and the status rows whose status, group or
+// last meeting changed (monitoring_state keeps no per-day column).
 func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
 	// Large sorts and hashes stay in memory (the scan runs once an hour);
 	// the temporary tables' statistics need only a small sample; and no
@@ -105,22 +104,18 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 		return err
 	}
 	// 2. The ended grants, each with its group's kind and region, its
-	// cohort checkpoints (1, 3, 6, 12 months after the end), and what the
-	// earlier scans stored: the group's latest meeting of all time (has_last
-	// false when missing or its group is marked) and the checkpoint flags
-	// (fresh false when missing, computed for another end or window, or the
-	// group is marked). One pass joins them all.
+	// cohort checkpoints (1, 3, 6, 12 months after the end), and its stored
+	// facts, fresh unless missing, computed for another end or window, or
+	// its group is marked.
 	const grants = `CREATE TEMP TABLE scan_grants ON COMMIT DROP AS
-		SELECT f.*, gr.kind, gr.province, gr.regency, d.group_id IS NULL AND l.group_id IS NOT NULL AS has_last, l.last_on,
-			d.group_id IS NULL AND k.grant_id IS NOT NULL AND k.ended_on = f.ended_on AND k.window_days = f.at_risk_after_days AS fresh,
-			k.met1, k.met3, k.met6, k.met12,
+		SELECT f.*, gr.kind, gr.province, gr.regency, k.last_on, k.met1, k.met3, k.met6, k.met12,
+			COALESCE(k.ended_on = f.ended_on AND k.window_days = f.at_risk_after_days
+				AND f.group_id NOT IN (SELECT group_id FROM scan_dirty), false) AS fresh,
 			CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
 			CAST(f.ended_on + interval '6 months' AS date) AS c6, CAST(f.ended_on + interval '12 months' AS date) AS c12
 		FROM (` + fundingEnded + `) f
 		JOIN groups gr ON gr.id = f.group_id
-		LEFT JOIN scan_dirty d ON d.group_id = f.group_id
-		LEFT JOIN monitoring_last l ON l.group_id = f.group_id
-		LEFT JOIN monitoring_checkpoints k ON k.grant_id = f.grant_id`
+		LEFT JOIN monitoring_facts k ON k.grant_id = f.grant_id`
 	if _, err := tx.x.ExecContext(ctx, grants, asOf); err != nil {
 		return err
 	}
@@ -129,19 +124,26 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_grants`); err != nil {
 		return err
 	}
-	// 3. The latest meeting of the groups without one stored, looked up,
-	// stored and copied into scan_grants.
-	const forget = `DELETE FROM monitoring_last WHERE group_id IN (SELECT group_id FROM scan_dirty)`
-	if _, err := tx.x.ExecContext(ctx, forget); err != nil {
-		return err
-	}
+	// 3. The facts of the grants not fresh, looked up, stored and copied
+	// into scan_grants: the latest meeting, and whether the group met in
+	// the at-risk window before each checkpoint. A checkpoint still in the
+	// future is computed too: a meeting recorded later marks its group, and
+	// the flag is computed again then.
 	refresh := `WITH found AS (
-			INSERT INTO monitoring_last (group_id, last_on)
-			SELECT f.group_id, ` + lastMeeting("f.group_id", "CAST('infinity' AS date)") + `
-			FROM (SELECT DISTINCT group_id FROM scan_grants WHERE NOT has_last) f
-			RETURNING group_id, last_on
-		)
-		UPDATE scan_grants f SET last_on = n.last_on, has_last = true FROM found n WHERE f.group_id = n.group_id`
+		INSERT INTO monitoring_facts AS k (grant_id, group_id, ended_on, window_days, last_on, met1, met3, met6, met12)
+		SELECT t.grant_id, t.group_id, t.ended_on, t.at_risk_after_days, ` + lastMeeting("t.group_id", "CAST('infinity' AS date)") + `,
+			COALESCE(` + lastMeeting("t.group_id", "t.c1") + ` > t.c1 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c3") + ` > t.c3 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c6") + ` > t.c6 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c12") + ` > t.c12 - t.at_risk_after_days, false)
+		FROM scan_grants t WHERE NOT t.fresh
+		ON CONFLICT (grant_id) DO UPDATE SET group_id = EXCLUDED.group_id, ended_on = EXCLUDED.ended_on,
+			window_days = EXCLUDED.window_days, last_on = EXCLUDED.last_on,
+			met1 = EXCLUDED.met1, met3 = EXCLUDED.met3, met6 = EXCLUDED.met6, met12 = EXCLUDED.met12
+		RETURNING grant_id, last_on, met1, met3, met6, met12
+	)
+	UPDATE scan_grants f SET last_on = n.last_on, met1 = n.met1, met3 = n.met3, met6 = n.met6, met12 = n.met12, fresh = true
+	FROM found n WHERE f.grant_id = n.grant_id`
 	if _, err := tx.x.ExecContext(ctx, refresh); err != nil {
 		return err
 	}
@@ -235,28 +237,6 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 // many of those groups were active on that day: a meeting within the
 // programme's at-risk window before it, the funding end counting as one.
 func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
-	// Whether the group met within the at-risk window before each
-	// checkpoint, for the grants whose stored flags are not fresh; stored
-	// and copied into scan_grants. A checkpoint still in the future is
-	// computed too: a meeting recorded later marks its group, and the flag
-	// is computed again then.
-	flags := `WITH found AS (
-		INSERT INTO monitoring_checkpoints AS k (grant_id, group_id, ended_on, window_days, met1, met3, met6, met12)
-		SELECT t.grant_id, t.group_id, t.ended_on, t.at_risk_after_days,
-			COALESCE(` + lastMeeting("t.group_id", "t.c1") + ` > t.c1 - t.at_risk_after_days, false),
-			COALESCE(` + lastMeeting("t.group_id", "t.c3") + ` > t.c3 - t.at_risk_after_days, false),
-			COALESCE(` + lastMeeting("t.group_id", "t.c6") + ` > t.c6 - t.at_risk_after_days, false),
-			COALESCE(` + lastMeeting("t.group_id", "t.c12") + ` > t.c12 - t.at_risk_after_days, false)
-		FROM scan_grants t WHERE NOT t.fresh
-		ON CONFLICT (grant_id) DO UPDATE SET group_id = EXCLUDED.group_id, ended_on = EXCLUDED.ended_on,
-			window_days = EXCLUDED.window_days, met1 = EXCLUDED.met1, met3 = EXCLUDED.met3, met6 = EXCLUDED.met6, met12 = EXCLUDED.met12
-		RETURNING grant_id, met1, met3, met6, met12
-	)
-	UPDATE scan_grants f SET met1 = n.met1, met3 = n.met3, met6 = n.met6, met12 = n.met12, fresh = true
-	FROM found n WHERE f.grant_id = n.grant_id`
-	if _, err := tx.x.ExecContext(ctx, flags); err != nil {
-		return err
-	}
 	// Grants no longer ended as of $1 keep their rows: a later scan day
 	// counts them again without computing them again.
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS

@@ -1,17 +1,19 @@
 -- +goose Up
--- Cohort checkpoints, stored instead of recomputed by every scan. Whether a
--- group met in the at-risk window before the day 1, 3, 6 and 12 months after
--- its grant's funding ended depends only on the meetings held by that day,
--- never on the scan's day: it changes only when a meeting or a held session
--- of the group is recorded (or corrected), when the funding end moves (the
--- grant closes), or when the programme's window changes. The scan recomputes
--- a grant's row in those cases alone; joining every checkpoint with two
--- million meetings each hour cost several times the scan's own aggregate.
-CREATE TABLE monitoring_checkpoints (
+-- What the scan keeps between runs, per ended grant: its group's latest
+-- meeting of all time and its cohort checkpoint flags (whether the group met
+-- in the at-risk window before the day 1, 3, 6 and 12 months after the
+-- funding ended). Neither depends on the scan's day: they change only when a
+-- meeting or a held session of the group is recorded (or corrected), when
+-- the funding end moves (the grant closes) or the programme's window
+-- changes. The scan computes a row again in those cases alone; aggregating
+-- two million meetings and joining them with every checkpoint each hour
+-- cost several times the max(held_on) aggregate itself.
+CREATE TABLE monitoring_facts (
     grant_id    bigint PRIMARY KEY,
     group_id    bigint NOT NULL,
     ended_on    date   NOT NULL,
     window_days int    NOT NULL,
+    last_on     date,  -- NULL: the group never met
     met1        boolean NOT NULL,
     met3        boolean NOT NULL,
     met6        boolean NOT NULL,
@@ -43,12 +45,3 @@ CREATE TRIGGER meetings_mark_dirty AFTER INSERT ON meetings
     FOR EACH ROW EXECUTE FUNCTION monitoring_mark_dirty();
 CREATE TRIGGER activity_realizations_mark_dirty AFTER INSERT ON activity_realizations
     FOR EACH ROW EXECUTE FUNCTION monitoring_mark_dirty();
-
--- Every monitored group's latest meeting of all time (group_meetings), kept
--- by the scan and refreshed for the groups marked above: the hourly scan
--- then reads 50 000 stored dates instead of aggregating every meeting.
--- last_on is NULL for a group that never met.
-CREATE TABLE monitoring_last (
-    group_id bigint PRIMARY KEY,
-    last_on  date
-);
