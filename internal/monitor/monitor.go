@@ -35,6 +35,16 @@
 //     is told about a current episode at the next scan.
 //   - A meeting row is its own audit record: append-only (a trigger refuses
 //     UPDATE and DELETE), with who and when; a correction is a new row.
+//   - "Logging a meeting clears the flag": the group's own view (GET
+//     /groups/{id}/meetings and its page) counts a meeting the latest scan
+//     has not seen at once, by the programme's thresholds as the next scan
+//     will; staff lists, counts, cohorts and reminders read the stored scan
+//     and change at the next scan (within the hour).
+//   - A meeting's photo is an evidence row (kind photo) of the group's
+//     latest funded grant: evidence belongs to a grant, and so the photo
+//     gets the store's preview, gc protection, photo facts and access rules
+//     like every other photo of the group. A group never funded has no
+//     grant to file it under and is told so (422); JPEG and PNG only (415).
 package monitor
 
 import (
