@@ -27,6 +27,9 @@ ALTER TABLE monitoring_state ADD COLUMN silent_from date
     GENERATED ALWAYS AS (GREATEST(funding_ended_on, last_meeting_on)) STORED;
 -- The list's order, most silent first: the first page reads 50 index entries.
 CREATE INDEX monitoring_state_silent ON monitoring_state (silent_from, group_id);
+-- The list filtered by status (and kind): its count and first page read the
+-- index alone.
+CREATE INDEX monitoring_state_status ON monitoring_state (status, kind, silent_from, group_id);
 
 CREATE VIEW monitoring_status (group_id, program_id, status, since, kind, province, regency, funding_ended_on,
         last_meeting_on, days_silent, scanned_on, scanned_at) AS

@@ -239,13 +239,24 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 	// Grants no longer ended as of $1 keep their rows: a later scan day
 	// counts them again without computing them again.
+	// One pass over the grants counts all four checkpoints per cohort; the
+	// few hundred cohort rows are then spread over the months.
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
-	SELECT f.program_id, f.kind, f.province, f.regency, n.months, count(*) AS eligible,
-		count(*) FILTER (WHERE n.met OR n.day - f.ended_on < f.at_risk_after_days) AS active
-	FROM scan_grants f
-	CROSS JOIN LATERAL (VALUES (1, f.c1, f.met1), (3, f.c3, f.met3), (6, f.c6, f.met6), (12, f.c12, f.met12)) n (months, day, met)
-	WHERE n.day <= CAST($1 AS date)
-	GROUP BY f.program_id, f.kind, f.province, f.regency, n.months`
+	SELECT a.program_id, a.kind, a.province, a.regency, n.months, n.eligible, n.active
+	FROM (
+		SELECT f.program_id, f.kind, f.province, f.regency,
+			count(*) AS e1, count(*) FILTER (WHERE f.met1 OR f.c1 - f.ended_on < f.at_risk_after_days) AS a1,
+			count(*) FILTER (WHERE f.c3 <= CAST($1 AS date)) AS e3,
+			count(*) FILTER (WHERE f.c3 <= CAST($1 AS date) AND (f.met3 OR f.c3 - f.ended_on < f.at_risk_after_days)) AS a3,
+			count(*) FILTER (WHERE f.c6 <= CAST($1 AS date)) AS e6,
+			count(*) FILTER (WHERE f.c6 <= CAST($1 AS date) AND (f.met6 OR f.c6 - f.ended_on < f.at_risk_after_days)) AS a6,
+			count(*) FILTER (WHERE f.c12 <= CAST($1 AS date)) AS e12,
+			count(*) FILTER (WHERE f.c12 <= CAST($1 AS date) AND (f.met12 OR f.c12 - f.ended_on < f.at_risk_after_days)) AS a12
+		FROM scan_grants f WHERE f.c1 <= CAST($1 AS date)
+		GROUP BY f.program_id, f.kind, f.province, f.regency
+	) a
+	CROSS JOIN LATERAL (VALUES (1, a.e1, a.a1), (3, a.e3, a.a3), (6, a.e6, a.a6), (12, a.e12, a.a12)) n (months, eligible, active)
+	WHERE n.eligible > 0`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
 		return err
 	}
