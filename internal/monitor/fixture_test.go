@@ -190,7 +190,7 @@ func (f *fix) funded(p workflow.Program, w where) group {
 func (f *fix) meet(g group, day workflow.Date) postgres.Meeting {
 	f.t.Helper()
 	f.setClock(day)
-	m, err := f.mon.LogMeeting(ctxOf(f.t), g.chair, g.id, monitor.MeetingInput{HeldOn: day, Topic: "Refleksi praktik asesmen", AttendeesCount: 12})
+	m, err := f.mon.LogMeeting(ctxOf(f.t), g.chair, g.id, monitor.MeetingInput{HeldOn: day, Topic: "Refleksi praktik asesmen", AttendeesCount: 12}, nil)
 	if err != nil {
 		f.t.Fatalf("LogMeeting %s: %v", day, err)
 	}

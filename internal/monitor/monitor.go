@@ -17,6 +17,13 @@
 //   - Cohorts count a grant at N months once ended_on + N months ≤ the scan
 //     day; it is active there when it met within the at-risk window before
 //     that day (with the default 45 days every group is active at 1 month).
+//   - The scan keeps what does not depend on its day between runs: each
+//     group's latest meeting and each grant's cohort checkpoint flags.
+//     Recording a meeting or a held session marks the group (a trigger, in
+//     the recording transaction) and the next scan looks it up again; a
+//     scan of an earlier day looks up the groups that met after that day.
+//     The stored status row changes only when the status, the group or its
+//     last meeting does; days silent are derived from the scan's day.
 //   - History rows record what the scans saw; a scan as of an earlier day
 //     closes and opens rows as that day dictates, it never rewrites old ones.
 //   - Reminders: the LPJ ones go while the grant is funded (not yet
@@ -28,6 +35,16 @@
 //     is told about a current episode at the next scan.
 //   - A meeting row is its own audit record: append-only (a trigger refuses
 //     UPDATE and DELETE), with who and when; a correction is a new row.
+//   - "Logging a meeting clears the flag": the group's own view (GET
+//     /groups/{id}/meetings and its page) counts a meeting the latest scan
+//     has not seen at once, by the programme's thresholds as the next scan
+//     will; staff lists, counts, cohorts and reminders read the stored scan
+//     and change at the next scan (within the hour).
+//   - A meeting's photo is an evidence row (kind photo) of the group's
+//     latest funded grant: evidence belongs to a grant, and so the photo
+//     gets the store's preview, gc protection, photo facts and access rules
+//     like every other photo of the group. A group never funded has no
+//     grant to file it under and is told so (422); JPEG and PNG only (415).
 package monitor
 
 import (
@@ -38,6 +55,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/postgres"
 	"grantflow/internal/validate"
 	"grantflow/workflow"
@@ -86,24 +104,65 @@ type MeetingInput struct {
 	Supersedes     *int64        `json:"supersedes"`
 }
 
+// mayLog answers nil when a may log meetings of group g: ENotFound when a
+// cannot see it, EForbidden unless a is its chair or treasurer.
+func mayLog(a workflow.Actor, groupID int64, provinceCode, regencyCode string) error {
+	if !a.Sees(groupID, provinceCode, regencyCode) {
+		return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
+	}
+	if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
+		return workflow.Errorf(workflow.EForbidden, "hanya ketua atau bendahara kelompok yang dapat mencatat pertemuan")
+	}
+	return nil
+}
+
+// CanLogMeeting answers nil when a may log a meeting of group groupID now,
+// so that an upload is refused before its photo is stored; the errors of
+// LogMeeting otherwise.
+func (s *Service) CanLogMeeting(ctx context.Context, a workflow.Actor, groupID int64) error {
+	g, err := s.db.GroupHeader(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	return mayLog(a, g.ID, g.ProvinceCode, g.RegencyCode)
+}
+
 // LogMeeting appends a meeting (or a correction) to group groupID's log in
 // one transaction under the group's row lock. Only the group's chair or
 // treasurer may; a group the caller cannot see answers ENotFound, another
 // role EForbidden, and broken rules EUnprocessable with every reason.
-func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int64, in MeetingInput) (postgres.Meeting, error) {
+// photo, when not nil, is a file the evidence store already holds (sniffed,
+// decoded, at most 10 MiB): it must be a JPEG or PNG (else EUnsupported,
+// 415, and nothing is written) and is filed as a photo of the group's
+// latest funded grant in the same transaction.
+func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int64, in MeetingInput, photo *evidence.Object) (postgres.Meeting, error) {
+	if photo != nil && photo.MIME != evidence.MIMEJPEG && photo.MIME != evidence.MIMEPNG {
+		return postgres.Meeting{}, &workflow.Error{Code: workflow.EUnsupported, Message: "foto pertemuan harus JPEG atau PNG",
+			Details: []workflow.Detail{{Field: "photo", Message: "foto pertemuan harus JPEG atau PNG"}}}
+	}
 	var out postgres.Meeting
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
 		g, err := tx.LockMeetingGroup(ctx, groupID)
 		if err != nil {
 			return err
 		}
-		if !a.Sees(g.ID, g.ProvinceCode, g.RegencyCode) {
-			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
-		}
-		if a.GroupID != groupID || !(a.Has(workflow.RoleChair) || a.Has(workflow.RoleTreasurer)) {
-			return workflow.Errorf(workflow.EForbidden, "hanya ketua atau bendahara kelompok yang dapat mencatat pertemuan")
+		if err := mayLog(a, g.ID, g.ProvinceCode, g.RegencyCode); err != nil {
+			return err
 		}
 		var p workflow.Problems
+		var photoGrant int64
+		if photo != nil {
+			switch {
+			case in.PhotoID != nil:
+				p.Add("photo_id", "kirim foto baru atau photo_id, bukan keduanya")
+			default:
+				if photoGrant, err = tx.PhotoGrant(ctx, groupID); workflow.ErrorCode(err) == workflow.ENotFound {
+					p.Add("photo", "foto pertemuan hanya dapat disimpan untuk kelompok yang pernah didanai")
+				} else if err != nil {
+					return err
+				}
+			}
+		}
 		today := s.Today()
 		registered := workflow.DateOf(g.RegisteredAt.In(workflow.Jakarta))
 		switch {
@@ -144,6 +203,14 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 				return err
 			}
 		}
+		if photo != nil {
+			f, err := tx.InsertFile(ctx, postgres.File{GrantID: photoGrant, Kind: "photo", SHA256: photo.SHA256, Size: photo.Size,
+				MIME: photo.MIME, PreviewSHA256: previewOf(photo), UploadedBy: a.UserID})
+			if err != nil {
+				return err
+			}
+			in.PhotoID = &f.ID
+		}
 		out, err = tx.InsertMeeting(ctx, postgres.Meeting{GroupID: groupID, HeldOn: in.HeldOn, Topic: topic,
 			AttendeesCount: in.AttendeesCount, Notes: notes, PhotoID: in.PhotoID, Supersedes: in.Supersedes, CreatedBy: a.UserID})
 		return err
@@ -151,10 +218,76 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 	return out, err
 }
 
+// MeetingLog is GET /groups/{id}/meetings: the log as it stands, newest
+// meeting first, and the group's monitoring status as the group sees it.
+type MeetingLog struct {
+	Items      []postgres.Meeting `json:"items"`
+	Total      int                `json:"total"`
+	Monitoring *Watch             `json:"monitoring"` // nil while the group is not monitored
+}
+
+// Watch is a group's monitoring status in its own view: the latest scan's,
+// except that a meeting recorded since counts at once (SPEC §7: logging a
+// meeting clears the flag). Staff lists, counts and reminders keep the
+// scan's status until the next scan, which stores the same.
+type Watch struct {
+	Status         string         `json:"status"`
+	StatusSince    workflow.Date  `json:"status_since"`
+	FundingEndedOn workflow.Date  `json:"funding_ended_on"`
+	LastMeetingOn  *workflow.Date `json:"last_meeting_on"`
+	DaysSilent     int            `json:"days_silent"` // to AsOf
+	AsOf           workflow.Date  `json:"as_of"`       // the scan's day, or today when later
+	ScannedOn      workflow.Date  `json:"scanned_on"`
+	ScannedStatus  string         `json:"scanned_status"` // what the latest scan stored
+	NewerMeeting   bool           `json:"newer_meeting"`  // a meeting the latest scan has not seen counts here
+}
+
+// watchOf is the group's view as of today: its scan row, or, when it met
+// after the scan's last meeting (and after its funding ended), the status
+// that meeting gives by the programme's thresholds, the way the next scan
+// will compute it.
+func watchOf(g postgres.GroupWatch, today workflow.Date) Watch {
+	w := Watch{Status: g.Status, StatusSince: g.StatusSince, FundingEndedOn: g.FundingEndedOn, LastMeetingOn: g.LastMeetingOn,
+		DaysSilent: g.DaysSilent, AsOf: g.ScannedOn, ScannedOn: g.ScannedOn, ScannedStatus: g.Status}
+	silentFrom := g.FundingEndedOn
+	if g.LastMeetingOn != nil && g.LastMeetingOn.After(silentFrom) {
+		silentFrom = *g.LastMeetingOn
+	}
+	latest := g.LatestMeetingOn
+	if latest == nil || !latest.After(silentFrom) {
+		return w
+	}
+	if today.After(w.AsOf) {
+		w.AsOf = today
+	}
+	w.NewerMeeting, w.LastMeetingOn, w.DaysSilent = true, latest, w.AsOf.DaysSince(*latest)
+	switch {
+	case w.DaysSilent >= g.DormantAfter:
+		w.Status, w.StatusSince = "dormant", latest.AddDays(g.DormantAfter)
+	case w.DaysSilent >= g.AtRiskAfter:
+		w.Status, w.StatusSince = "at_risk", latest.AddDays(g.AtRiskAfter)
+	default:
+		w.Status, w.StatusSince = "active", *latest
+	}
+	if w.Status == g.Status {
+		w.StatusSince = g.StatusSince // the scan keeps a status's start while it lasts
+	}
+	return w
+}
+
+// previewOf is the content address of obj's EXIF-free preview, "" when it
+// has none yet (the background worker makes it).
+func previewOf(obj *evidence.Object) string {
+	if obj.Preview == nil {
+		return ""
+	}
+	return obj.Preview.SHA256
+}
+
 // Meetings returns group groupID's meeting log as it stands, newest first,
-// to anyone who sees the group; else ENotFound.
-func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64) ([]postgres.Meeting, error) {
-	var out []postgres.Meeting
+// with its monitoring status, to anyone who sees the group; else ENotFound.
+func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64) (MeetingLog, error) {
+	var out MeetingLog
 	err := s.db.InReadTx(ctx, func(tx *postgres.Tx) error {
 		g, err := tx.GroupHeader(ctx, groupID)
 		if err != nil {
@@ -163,8 +296,19 @@ func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64)
 		if !a.Sees(g.ID, g.ProvinceCode, g.RegencyCode) {
 			return workflow.Errorf(workflow.ENotFound, "kelompok %d tidak ditemukan", groupID)
 		}
-		out, err = tx.Meetings(ctx, groupID)
-		return err
+		if out.Items, err = tx.Meetings(ctx, groupID); err != nil {
+			return err
+		}
+		out.Total = len(out.Items)
+		gw, err := tx.GroupWatch(ctx, groupID)
+		switch {
+		case err == nil:
+			w := watchOf(gw, s.Today())
+			out.Monitoring = &w
+		case workflow.ErrorCode(err) != workflow.ENotFound:
+			return err
+		}
+		return nil
 	})
 	return out, err
 }

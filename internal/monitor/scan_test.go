@@ -271,3 +271,114 @@ func TestScanRace(t *testing.T) {
 		t.Fatalf("after the lock was released the scan stored %s, want %s", scanned, E.AddDays(96))
 	}
 }
+
+// TestScanStoredFacts: the scan keeps each group's latest meeting and its
+// cohort checkpoints between scans and looks at a group again only when its
+// meetings change. A scan of an earlier day still ignores later meetings, and
+// a meeting logged late (dated before a checkpoint already stored) changes
+// that checkpoint at the next scan.
+func TestScanStoredFacts(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	f.meet(g, E.AddDays(10))
+	f.scan(E.AddDays(40))
+	if st, _, days := f.status(g.id); st != "active" || days != 30 {
+		t.Fatalf("as of E+40: %s, %d days silent; want active, 30 (met E+10)", st, days)
+	}
+	// As of E+5 the meeting of E+10 has not happened yet.
+	f.scan(E.AddDays(5))
+	var last *workflow.Date
+	if err := f.db.SQL().QueryRow(`SELECT last_meeting_on FROM monitoring_status WHERE group_id = $1`, g.id).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, days := f.status(g.id); st != "active" || days != 5 || last != nil {
+		t.Fatalf("as of E+5: %s, %d days, last meeting %v; want active, 5 days, none", st, days, last)
+	}
+	// At E+100 the 1-month checkpoint saw the meeting of E+10 (within 45
+	// days before it), the 3-month one saw none.
+	cohort := func() map[int]monitor.Checkpoint {
+		t.Helper()
+		cs, err := f.mon.Cohorts(ctxOf(t), f.verifier)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("cohorts: %+v, %v", cs, err)
+		}
+		out := map[int]monitor.Checkpoint{}
+		for _, pt := range cs[0].Points {
+			out[pt.Months] = pt
+		}
+		return out
+	}
+	f.scan(E.AddDays(100))
+	if c := cohort(); c[1].Eligible != 1 || c[1].Active != 1 || c[3].Eligible != 1 || c[3].Active != 0 {
+		t.Fatalf("cohort at E+100: %+v; want 1 of 1 active at 1 month, 0 of 1 at 3", c)
+	}
+	// The group logs, at E+100, a meeting it held at E+80: within 45 days
+	// before the 3-month checkpoint, so at the next scan it counts there.
+	f.setClock(E.AddDays(100))
+	if _, err := f.mon.LogMeeting(ctxOf(t), g.chair, g.id, monitor.MeetingInput{HeldOn: E.AddDays(80), Topic: "Pertemuan yang baru dicatat",
+		AttendeesCount: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_dirty WHERE group_id = $1`, g.id); n != 1 {
+		t.Fatalf("%d marks for the group after a meeting, want 1", n)
+	}
+	f.scan(E.AddDays(100))
+	if c := cohort(); c[3].Active != 1 {
+		t.Fatalf("cohort after the late meeting: %+v; want 1 active at 3 months", c)
+	}
+	if st, _, days := f.status(g.id); st != "active" || days != 20 {
+		t.Fatalf("after the late meeting: %s, %d days; want active, 20 (met E+80)", st, days)
+	}
+	if n := f.count(`SELECT count(*) FROM monitoring_dirty`); n != 0 {
+		t.Fatalf("%d marks left after the scan", n)
+	}
+}
+
+// TestGroupViewClearsAtOnce: in the group's own view (its meeting log) a
+// new meeting clears the flag at once; the stored status that staff lists,
+// counts and reminders read changes at the next scan.
+func TestGroupViewClearsAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	view := func() *monitor.Watch {
+		t.Helper()
+		log, err := f.mon.Meetings(ctxOf(t), g.chair, g.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return log.Monitoring
+	}
+	if w := view(); w != nil {
+		t.Fatalf("before any scan the group shows %+v, want no status", w)
+	}
+	f.setClock(E.AddDays(95))
+	f.scan(E.AddDays(95))
+	if w := view(); w == nil || w.Status != "dormant" || w.NewerMeeting || w.DaysSilent != 95 {
+		t.Fatalf("dormant group's view %+v", w)
+	}
+	f.meet(g, E.AddDays(96))
+	w := view()
+	if w == nil || w.Status != "active" || !w.NewerMeeting || w.ScannedStatus != "dormant" || w.StatusSince != E.AddDays(96) ||
+		w.LastMeetingOn == nil || *w.LastMeetingOn != E.AddDays(96) || w.DaysSilent != 0 {
+		t.Fatalf("view after the meeting %+v, want active at once", w)
+	}
+	if st, _, _ := f.status(g.id); st != "dormant" {
+		t.Fatalf("stored status %s before the next scan, want dormant", st)
+	}
+	if n, total, err := f.mon.List(ctxOf(t), f.verifier, monitor.ListFilter{Status: "dormant"}); err != nil || len(n) != 1 || total != 1 {
+		t.Fatalf("staff list before the next scan: %+v %v", n, err)
+	}
+	f.scan(E.AddDays(96))
+	if st, since, _ := f.status(g.id); st != "active" || since != E.AddDays(96) {
+		t.Fatalf("stored status after the next scan %s since %s", st, since)
+	}
+	if w := view(); w.Status != "active" || w.NewerMeeting {
+		t.Fatalf("view after the next scan %+v", w)
+	}
+}

@@ -107,3 +107,47 @@ func (q q) Meetings(ctx context.Context, groupID int64) ([]Meeting, error) {
 	}
 	return out, nil
 }
+
+// GroupWatch is one group's row of the latest scan, with the group's latest
+// meeting as recorded now (which the scan may not have seen yet).
+type GroupWatch struct {
+	Status          string         `json:"status"`
+	StatusSince     workflow.Date  `json:"status_since"`
+	FundingEndedOn  workflow.Date  `json:"funding_ended_on"`
+	LastMeetingOn   *workflow.Date `json:"last_meeting_on"`
+	DaysSilent      int            `json:"days_silent"`
+	ScannedOn       workflow.Date  `json:"scanned_on"`
+	LatestMeetingOn *workflow.Date `json:"-"`
+	AtRiskAfter     int            `json:"-"` // the programme's thresholds, in days
+	DormantAfter    int            `json:"-"`
+}
+
+// GroupWatch returns group groupID's row of the latest scan, or ENotFound
+// when the latest scan does not monitor it.
+func (q q) GroupWatch(ctx context.Context, groupID int64) (GroupWatch, error) {
+	query := `SELECT s.status, s.since, s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on, ` +
+		lastMeeting("s.group_id", "CAST('infinity' AS date)") + ` AS latest, p.at_risk_after_days, p.dormant_after_days
+		FROM monitoring_status s JOIN programs p ON p.id = s.program_id WHERE s.group_id = $1`
+	var w GroupWatch
+	err := q.x.QueryRowxContext(ctx, query, groupID).Scan(&w.Status, &w.StatusSince, &w.FundingEndedOn, &w.LastMeetingOn,
+		&w.DaysSilent, &w.ScannedOn, &w.LatestMeetingOn, &w.AtRiskAfter, &w.DormantAfter)
+	if err != nil {
+		return w, notFound(err, "pemantauan kelompok", groupID)
+	}
+	return w, nil
+}
+
+// PhotoGrant returns the grant a meeting photo of group groupID is filed
+// under: the group's latest grant that was funded. Evidence rows belong to
+// a grant, so the photo is shown, previewed, kept from `grantflow gc` and
+// served by GET /evidence/{id} like every other photo of the group. A group
+// never funded has none: ENotFound.
+func (tx *Tx) PhotoGrant(ctx context.Context, groupID int64) (int64, error) {
+	const query = `SELECT id FROM grants WHERE group_id = $1 AND state IN ('funded', 'report_submitted', 'closed')
+		ORDER BY id DESC LIMIT 1`
+	var id int64
+	if err := tx.x.GetContext(ctx, &id, query, groupID); err != nil {
+		return 0, notFound(err, "hibah kelompok", groupID)
+	}
+	return id, nil
+}

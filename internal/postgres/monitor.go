@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"grantflow/workflow"
@@ -54,115 +55,174 @@ const fundingEnded = `
 	SELECT g.id AS grant_id, g.group_id, g.program_id, p.at_risk_after_days, p.dormant_after_days, x.ended_on
 	FROM grants g
 	JOIN programs p ON p.id = g.program_id
-	LEFT JOIN LATERAL (
-		SELECT CAST(max(e.at) AT TIME ZONE 'Asia/Jakarta' AS date) AS closed_on
-		FROM grant_events e WHERE e.grant_id = g.id AND e.to_state = 'closed'
-	) c ON g.state = 'closed'
-	CROSS JOIN LATERAL (SELECT COALESCE(c.closed_on, p.activity_ends_on) AS ended_on) x
+	-- CASE runs the events lookup for closed grants only.
+	CROSS JOIN LATERAL (SELECT COALESCE(CASE WHEN g.state = 'closed' THEN (
+		SELECT CAST(max(e.at) AT TIME ZONE 'Asia/Jakarta' AS date) FROM grant_events e WHERE e.grant_id = g.id AND e.to_state = 'closed'
+	) END, p.activity_ends_on) AS ended_on) x
 	WHERE g.state IN ('funded', 'report_submitted', 'closed') AND x.ended_on <= CAST($1 AS date)`
 
+// lastMeetingOn is the latest day on or before $D that group $G met: the
+// rows of the group_meetings view (meetings no correction superseded, and
+// the latest version of each held session), written as index probes so that
+// a few groups cost a few lookups, not a pass over every meeting.
+const lastMeetingOn = `GREATEST(
+	(SELECT m.held_on FROM meetings m WHERE m.group_id = $G AND m.held_on <= $D
+		AND NOT EXISTS (SELECT 1 FROM meetings c WHERE c.supersedes = m.id) ORDER BY m.held_on DESC LIMIT 1),
+	(SELECT max(r.held_on) FROM grants g JOIN activity_realizations r ON r.grant_id = g.id
+		WHERE g.group_id = $G AND r.held_on <= $D
+		AND r.version = (SELECT max(v.version) FROM activity_realizations v WHERE v.activity_id = r.activity_id)))`
+
+// lastMeeting returns lastMeetingOn for the group and day expressions given.
+func lastMeeting(group, day string) string {
+	return strings.NewReplacer("$G", group, "$D", day).Replace(lastMeetingOn)
+}
+
+// scan is one scan's statements. Besides one pass over the ended grants it
+// reads and writes only what changed since the last scan: the facts of the
+// grants whose group's meetings changed (monitoring_facts: the latest
+// meeting and the cohort checkpoints, marked stale in monitoring_dirty by
+// the recording transaction), and the status rows whose status, group or
+// last meeting changed (monitoring_state keeps no per-day column).
 func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
-	// 1. The ended grants with their cohort checkpoints (1, 3, 6, 12 months
-	// after the end), and every group's last meeting by $1: the same
-	// aggregate as max(held_on) per group, which PostgreSQL runs in parallel.
-	// Large sorts and hashes stay in memory (the scan runs once an hour).
-	if _, err := tx.x.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+	// Large sorts and hashes stay in memory (the scan runs once an hour);
+	// the temporary tables' statistics need only a small sample; and no
+	// statement is compiled: the probes' estimated costs make PostgreSQL JIT
+	// them, which took seconds for statements that run in milliseconds.
+	const settings = `SET LOCAL work_mem = '64MB'; SET LOCAL default_statistics_target = 10; SET LOCAL jit = off`
+	if _, err := tx.x.ExecContext(ctx, settings); err != nil {
 		return err
 	}
+	// 1. The groups whose meetings changed since the last scan. A mark
+	// committed after this statement stays for the next scan, which then
+	// looks at that group again (at worst once too often, never stale).
+	const dirty = `CREATE TEMP TABLE scan_dirty ON COMMIT DROP AS SELECT group_id FROM monitoring_dirty WITH NO DATA`
+	if _, err := tx.x.ExecContext(ctx, dirty); err != nil {
+		return err
+	}
+	const take = `WITH d AS (DELETE FROM monitoring_dirty RETURNING group_id) INSERT INTO scan_dirty SELECT DISTINCT group_id FROM d`
+	if _, err := tx.x.ExecContext(ctx, take); err != nil {
+		return err
+	}
+	// 2. The ended grants, each with its group's kind and region, its
+	// cohort checkpoints (1, 3, 6, 12 months after the end), and its stored
+	// facts, fresh unless missing, computed for another end or window, or
+	// its group is marked.
 	const grants = `CREATE TEMP TABLE scan_grants ON COMMIT DROP AS
-		SELECT f.*, CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
+		SELECT f.*, gr.kind, gr.province, gr.regency, gr.province_code, gr.regency_code, k.last_on, k.met1, k.met3, k.met6, k.met12,
+			COALESCE(k.ended_on = f.ended_on AND k.window_days = f.at_risk_after_days
+				AND f.group_id NOT IN (SELECT group_id FROM scan_dirty), false) AS fresh,
+			CAST(f.ended_on + interval '1 month' AS date) AS c1, CAST(f.ended_on + interval '3 months' AS date) AS c3,
 			CAST(f.ended_on + interval '6 months' AS date) AS c6, CAST(f.ended_on + interval '12 months' AS date) AS c12
-		FROM (` + fundingEnded + `) f`
+		FROM (` + fundingEnded + `) f
+		JOIN groups gr ON gr.id = f.group_id
+		LEFT JOIN monitoring_facts k ON k.grant_id = f.grant_id`
 	if _, err := tx.x.ExecContext(ctx, grants, asOf); err != nil {
-		return err
-	}
-	const last = `CREATE TEMP TABLE scan_last ON COMMIT DROP AS
-		SELECT group_id, max(held_on) AS last_on FROM group_meetings WHERE held_on <= CAST($1 AS date) GROUP BY group_id`
-	if _, err := tx.x.ExecContext(ctx, last, asOf); err != nil {
-		return err
-	}
-	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_grants, scan_last`); err != nil {
-		return err
-	}
-	// 2. Every monitored group's status as of $1, from its latest ended
-	// grant. Silence counts from its last meeting or, when later, from the
-	// end of its funding.
-	const now = `CREATE TEMP TABLE scan_now ON COMMIT DROP AS
-	WITH e AS (
-		SELECT DISTINCT ON (f.group_id) f.*, l.last_on FROM scan_grants f LEFT JOIN scan_last l ON l.group_id = f.group_id
-		ORDER BY f.group_id, f.ended_on DESC, f.grant_id DESC
-	), computed AS (
-		SELECT e.group_id, e.program_id, e.ended_on, e.last_on, CAST($1 AS date) - r.ref AS days_silent,
-			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN 'dormant'
-			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN 'at_risk' ELSE 'active' END AS status,
-			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN r.ref + e.dormant_after_days
-			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
-		FROM e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_on) AS ref) r
-	)
-	SELECT c.*, g.kind, g.province, g.regency, g.province_code, g.regency_code, h.status AS open_status, h.since AS open_since, GREATEST(c.since, h.since) AS eff_since
-	FROM computed c JOIN groups g ON g.id = c.group_id
-	LEFT JOIN monitoring_history h ON h.group_id = c.group_id AND h.until IS NULL`
-	if _, err := tx.x.ExecContext(ctx, now, asOf); err != nil {
 		return err
 	}
 	// Temporary tables have no statistics until analysed: without them the
 	// joins below would be planned as nested loops over 50 000 × 50 000 rows.
-	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_now`); err != nil {
+	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_grants`); err != nil {
 		return err
 	}
-	// 3. History: close the open row of every group whose status changed
+	// 3. The facts of the grants not fresh, looked up, stored and copied
+	// into scan_grants: the latest meeting, and whether the group met in
+	// the at-risk window before each checkpoint. A checkpoint still in the
+	// future is computed too: a meeting recorded later marks its group, and
+	// the flag is computed again then.
+	refresh := `WITH found AS (
+		INSERT INTO monitoring_facts AS k (grant_id, group_id, ended_on, window_days, last_on, met1, met3, met6, met12)
+		SELECT t.grant_id, t.group_id, t.ended_on, t.at_risk_after_days, ` + lastMeeting("t.group_id", "CAST('infinity' AS date)") + `,
+			COALESCE(` + lastMeeting("t.group_id", "t.c1") + ` > t.c1 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c3") + ` > t.c3 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c6") + ` > t.c6 - t.at_risk_after_days, false),
+			COALESCE(` + lastMeeting("t.group_id", "t.c12") + ` > t.c12 - t.at_risk_after_days, false)
+		FROM scan_grants t WHERE NOT t.fresh
+		ON CONFLICT (grant_id) DO UPDATE SET group_id = EXCLUDED.group_id, ended_on = EXCLUDED.ended_on,
+			window_days = EXCLUDED.window_days, last_on = EXCLUDED.last_on,
+			met1 = EXCLUDED.met1, met3 = EXCLUDED.met3, met6 = EXCLUDED.met6, met12 = EXCLUDED.met12
+		RETURNING grant_id, last_on, met1, met3, met6, met12
+	)
+	UPDATE scan_grants f SET last_on = n.last_on, met1 = n.met1, met3 = n.met3, met6 = n.met6, met12 = n.met12, fresh = true
+	FROM found n WHERE f.grant_id = n.grant_id`
+	if _, err := tx.x.ExecContext(ctx, refresh); err != nil {
+		return err
+	}
+	// 4. Every monitored group's status as of $1, from its latest ended
+	// grant, kept only where it differs from the stored row (or the group
+	// is no longer monitored as of $1). Silence counts from its last meeting
+	// or, when later, from the end of its funding.
+	diff := `CREATE TEMP TABLE scan_diff ON COMMIT DROP AS
+	WITH e AS (
+		SELECT DISTINCT ON (f.group_id) f.* FROM scan_grants f ORDER BY f.group_id, f.ended_on DESC, f.grant_id DESC
+	), last AS (
+		-- A meeting after $1 (a scan of an earlier day) sends that group back to the meetings.
+		SELECT e.*, CASE WHEN e.last_on IS NULL OR e.last_on <= CAST($1 AS date) THEN e.last_on
+			ELSE ` + lastMeeting("e.group_id", "CAST($1 AS date)") + ` END AS last_by
+		FROM e
+	), computed AS (
+		SELECT e.group_id, e.program_id, e.kind, e.province, e.regency, e.province_code, e.regency_code, e.ended_on, e.last_by AS last_on,
+			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN 'dormant'
+			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN 'at_risk' ELSE 'active' END AS status,
+			CASE WHEN CAST($1 AS date) - r.ref >= e.dormant_after_days THEN r.ref + e.dormant_after_days
+			     WHEN CAST($1 AS date) - r.ref >= e.at_risk_after_days THEN r.ref + e.at_risk_after_days ELSE r.ref END AS since
+		FROM last e CROSS JOIN LATERAL (SELECT GREATEST(e.ended_on, e.last_by) AS ref) r
+	), changed AS MATERIALIZED (
+		SELECT COALESCE(c.group_id, s.group_id) AS id, c.*, s.group_id IS NOT NULL AS stored
+		FROM computed c FULL JOIN monitoring_state s ON s.group_id = c.group_id
+		WHERE c.group_id IS NULL OR s.group_id IS NULL
+			OR (c.program_id, c.status, c.kind, c.province, c.regency, c.province_code, c.regency_code, c.ended_on, c.last_on)
+			IS DISTINCT FROM (s.program_id, s.status, s.kind, s.province, s.regency, s.province_code, s.regency_code, s.funding_ended_on, s.last_meeting_on)
+	)
+	SELECT x.*, h.status AS open_status, h.since AS open_since,
+		CASE WHEN h.status = x.status THEN h.since ELSE GREATEST(x.since, h.since) END AS new_since
+	FROM changed x LEFT JOIN monitoring_history h ON h.group_id = x.id AND h.until IS NULL`
+	if _, err := tx.x.ExecContext(ctx, diff, asOf); err != nil {
+		return err
+	}
+	// 5. History: close the open row of every group whose status changed
 	// (or that is no longer monitored as of $1), then open the new ones.
-	const closeChanged = `UPDATE monitoring_history h SET until = n.eff_since
-		FROM scan_now n WHERE h.group_id = n.group_id AND h.until IS NULL AND h.status <> n.status`
-	if _, err := tx.x.ExecContext(ctx, closeChanged); err != nil {
-		return err
-	}
-	const closeGone = `UPDATE monitoring_history h SET until = GREATEST(h.since, CAST($1 AS date))
-		WHERE h.until IS NULL AND NOT EXISTS (SELECT 1 FROM scan_now n WHERE n.group_id = h.group_id)`
-	if _, err := tx.x.ExecContext(ctx, closeGone, asOf); err != nil {
+	const closeChanged = `UPDATE monitoring_history h SET until = CASE WHEN n.status IS NULL THEN GREATEST(h.since, CAST($1 AS date))
+			ELSE n.new_since END
+		FROM scan_diff n WHERE h.group_id = n.id AND h.until IS NULL AND h.status IS DISTINCT FROM n.status`
+	if _, err := tx.x.ExecContext(ctx, closeChanged, asOf); err != nil {
 		return err
 	}
 	const open = `INSERT INTO monitoring_history (group_id, status, since, scanned_on)
-		SELECT group_id, status, eff_since, CAST($1 AS date) FROM scan_now WHERE open_status IS DISTINCT FROM status`
+		SELECT id, status, new_since, CAST($1 AS date) FROM scan_diff WHERE status IS NOT NULL AND open_status IS DISTINCT FROM status`
 	r, err := tx.x.ExecContext(ctx, open, asOf)
 	if err != nil {
 		return err
 	}
 	changed, _ := r.RowsAffected()
 	res.Changed = int(changed)
-	// 4. The stored status of the latest scan. A join-update of the rows
-	// that differ and an insert of the missing ones: rows that would not
-	// change are not written (and cost no per-row conflict check).
-	const gone = `DELETE FROM monitoring_status s WHERE NOT EXISTS (SELECT 1 FROM scan_now n WHERE n.group_id = s.group_id)`
+	// 6. The stored status: drop the groups no longer monitored, rewrite the
+	// changed rows, add the new ones, and record the scan's day once.
+	const gone = `DELETE FROM monitoring_state s USING scan_diff n WHERE s.group_id = n.id AND n.status IS NULL`
 	if _, err := tx.x.ExecContext(ctx, gone); err != nil {
 		return err
 	}
-	const update = `UPDATE monitoring_status s SET program_id = n.program_id, status = n.status,
-			since = CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
+	const update = `UPDATE monitoring_state s SET program_id = n.program_id, status = n.status, since = n.new_since,
 			kind = n.kind, province = n.province, regency = n.regency, province_code = n.province_code, regency_code = n.regency_code,
-			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, days_silent = n.days_silent,
-			scanned_on = CAST($1 AS date), scanned_at = $2
-		FROM scan_now n
-		WHERE s.group_id = n.group_id AND (s.program_id, s.status, s.since, s.kind, s.province, s.regency, s.province_code, s.regency_code,
-			s.funding_ended_on, s.last_meeting_on, s.days_silent, s.scanned_on)
-			IS DISTINCT FROM (n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.kind, n.province, n.regency, n.province_code, n.regency_code, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date))`
-	if _, err := tx.x.ExecContext(ctx, update, asOf, tx.now); err != nil {
+			funding_ended_on = n.ended_on, last_meeting_on = n.last_on, changed_at = $1
+		FROM scan_diff n WHERE s.group_id = n.id AND n.stored AND n.status IS NOT NULL`
+	if _, err := tx.x.ExecContext(ctx, update, tx.now); err != nil {
 		return err
 	}
-	const insert = `INSERT INTO monitoring_status (group_id, program_id, status, since, kind, province, regency, province_code, regency_code, funding_ended_on,
-			last_meeting_on, days_silent, scanned_on, scanned_at)
-		SELECT n.group_id, n.program_id, n.status, CASE WHEN n.open_status = n.status THEN n.open_since ELSE n.eff_since END,
-			n.kind, n.province, n.regency, n.province_code, n.regency_code, n.ended_on, n.last_on, n.days_silent, CAST($1 AS date), $2
-		FROM scan_now n WHERE n.group_id NOT IN (SELECT group_id FROM monitoring_status)`
-	// NOT IN over a non-null column runs as one hashed subplan read before
-	// the insert; an anti-join could be planned as a loop that rescans the
-	// table it is filling.
-	if _, err := tx.x.ExecContext(ctx, insert, asOf, tx.now); err != nil {
+	const insert = `INSERT INTO monitoring_state (group_id, program_id, status, since, kind, province, regency, province_code, regency_code, funding_ended_on,
+			last_meeting_on, changed_at)
+		SELECT n.id, n.program_id, n.status, n.new_since, n.kind, n.province, n.regency, n.province_code, n.regency_code, n.ended_on, n.last_on, $1
+		FROM scan_diff n WHERE NOT n.stored`
+	if _, err := tx.x.ExecContext(ctx, insert, tx.now); err != nil {
+		return err
+	}
+	const day = `INSERT INTO monitoring_scan (as_of, scanned_at) VALUES ($1, $2)
+		ON CONFLICT (one) DO UPDATE SET as_of = EXCLUDED.as_of, scanned_at = EXCLUDED.scanned_at
+		WHERE monitoring_scan.as_of <> EXCLUDED.as_of`
+	if _, err := tx.x.ExecContext(ctx, day, asOf, tx.now); err != nil {
 		return err
 	}
 	const counts = `SELECT count(*), count(*) FILTER (WHERE status = 'active'), count(*) FILTER (WHERE status = 'at_risk'),
-		count(*) FILTER (WHERE status = 'dormant') FROM scan_now`
+		count(*) FILTER (WHERE status = 'dormant') FROM monitoring_state`
 	if err := tx.x.QueryRowxContext(ctx, counts).Scan(&res.Monitored, &res.Active, &res.AtRisk, &res.Dormant); err != nil {
 		return err
 	}
@@ -177,36 +237,27 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 // many of those groups were active on that day: a meeting within the
 // programme's at-risk window before it, the funding end counting as one.
 func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
-	// Per ended grant whose first checkpoint has passed: did the group meet
-	// within the at-risk window before each checkpoint?
-	const flags = `CREATE TEMP TABLE scan_flags ON COMMIT DROP AS
-		SELECT k.grant_id,
-			bool_or(m.held_on > k.c1 - k.at_risk_after_days AND m.held_on <= k.c1) AS met1,
-			bool_or(m.held_on > k.c3 - k.at_risk_after_days AND m.held_on <= k.c3) AS met3,
-			bool_or(m.held_on > k.c6 - k.at_risk_after_days AND m.held_on <= k.c6) AS met6,
-			bool_or(m.held_on > k.c12 - k.at_risk_after_days AND m.held_on <= k.c12) AS met12
-		FROM group_meetings m JOIN scan_grants k ON k.group_id = m.group_id
-		WHERE k.c1 <= CAST($1 AS date) AND m.held_on <= LEAST(k.c12, CAST($1 AS date)) AND m.held_on > k.c1 - k.at_risk_after_days
-		GROUP BY k.grant_id`
-	if _, err := tx.x.ExecContext(ctx, flags, asOf); err != nil {
-		return err
-	}
-	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_flags`); err != nil {
-		return err
-	}
+	// Grants no longer ended as of $1 keep their rows: a later scan day
+	// counts them again without computing them again.
+	// One pass over the grants counts all four checkpoints per cohort; the
+	// few hundred cohort rows are then spread over the months.
 	const computed = `CREATE TEMP TABLE scan_cohorts ON COMMIT DROP AS
-	SELECT f.program_id, g.kind, g.province, g.regency, g.province_code, g.regency_code, n.months, count(*) AS eligible,
-		count(*) FILTER (WHERE COALESCE(n.met, false) OR n.day - f.ended_on < f.at_risk_after_days) AS active
-	FROM scan_grants f
-	JOIN groups g ON g.id = f.group_id
-	LEFT JOIN scan_flags x ON x.grant_id = f.grant_id
-	CROSS JOIN LATERAL (VALUES (1, f.c1, x.met1), (3, f.c3, x.met3), (6, f.c6, x.met6), (12, f.c12, x.met12)) n (months, day, met)
-	WHERE n.day <= CAST($1 AS date)
-	GROUP BY f.program_id, g.kind, g.province, g.regency, g.province_code, g.regency_code, n.months`
+	SELECT a.program_id, a.kind, a.province, a.regency, a.province_code, a.regency_code, n.months, n.eligible, n.active
+	FROM (
+		SELECT f.program_id, f.kind, f.province, f.regency, f.province_code, f.regency_code,
+			count(*) AS e1, count(*) FILTER (WHERE f.met1 OR f.c1 - f.ended_on < f.at_risk_after_days) AS a1,
+			count(*) FILTER (WHERE f.c3 <= CAST($1 AS date)) AS e3,
+			count(*) FILTER (WHERE f.c3 <= CAST($1 AS date) AND (f.met3 OR f.c3 - f.ended_on < f.at_risk_after_days)) AS a3,
+			count(*) FILTER (WHERE f.c6 <= CAST($1 AS date)) AS e6,
+			count(*) FILTER (WHERE f.c6 <= CAST($1 AS date) AND (f.met6 OR f.c6 - f.ended_on < f.at_risk_after_days)) AS a6,
+			count(*) FILTER (WHERE f.c12 <= CAST($1 AS date)) AS e12,
+			count(*) FILTER (WHERE f.c12 <= CAST($1 AS date) AND (f.met12 OR f.c12 - f.ended_on < f.at_risk_after_days)) AS a12
+		FROM scan_grants f WHERE f.c1 <= CAST($1 AS date)
+		GROUP BY f.program_id, f.kind, f.province, f.regency, f.province_code, f.regency_code
+	) a
+	CROSS JOIN LATERAL (VALUES (1, a.e1, a.a1), (3, a.e3, a.a3), (6, a.e6, a.a6), (12, a.e12, a.a12)) n (months, eligible, active)
+	WHERE n.eligible > 0`
 	if _, err := tx.x.ExecContext(ctx, computed, asOf); err != nil {
-		return err
-	}
-	if _, err := tx.x.ExecContext(ctx, `ANALYZE scan_cohorts`); err != nil {
 		return err
 	}
 	const gone = `DELETE FROM monitoring_cohorts c WHERE NOT EXISTS (SELECT 1 FROM scan_cohorts n
@@ -310,7 +361,7 @@ type MonitorRow struct {
 // MonitorRows returns one page of the latest scan's rows matching f, most
 // silent first, and the number of rows matching f.
 func (q q) MonitorRows(ctx context.Context, f MonitorFilter) ([]MonitorRow, int, error) {
-	const where = ` FROM monitoring_status s
+	const where = ` FROM monitoring_state s
 		WHERE ($1 = '' OR s.province_code = $1) AND ($2 = '' OR s.regency_code = $2) AND ($3 = 0 OR s.group_id = $3)
 		AND ($4 = '' OR s.status = $4) AND ($5 = '' OR s.province_code = $5) AND ($6 = '' OR s.regency_code = $6) AND ($7 = '' OR s.kind = $7)`
 	args := []any{f.Scope.ProvinceCode, f.Scope.RegencyCode, f.Scope.GroupID, f.Status, f.ProvinceCode, f.RegencyCode, f.Kind}
@@ -318,13 +369,15 @@ func (q q) MonitorRows(ctx context.Context, f MonitorFilter) ([]MonitorRow, int,
 	if err := q.x.GetContext(ctx, &total, `SELECT count(*)`+where, args...); err != nil {
 		return nil, 0, mapErr(err)
 	}
-	// The page first (the index on days_silent serves it), then the names of its groups.
+	// The page first, most silent first: the index on silent_from serves it
+	// (days silent are the scan's day minus silent_from), then the names of
+	// its groups.
 	const cols = `SELECT p.group_id, g.name AS group_name, p.kind, p.province, p.regency, p.province_code, p.regency_code, p.program_id, p.funding_ended_on,
-		p.last_meeting_on, p.days_silent, p.status, p.since AS status_since, p.scanned_on
+		p.last_meeting_on, c.as_of - p.silent_from AS days_silent, p.status, p.since AS status_since, c.as_of AS scanned_on
 		FROM (SELECT s.*`
 	out := []MonitorRow{}
-	err := q.x.SelectContext(ctx, &out, cols+where+` ORDER BY s.days_silent DESC, s.group_id LIMIT $8 OFFSET $9) p
-		JOIN groups g ON g.id = p.group_id ORDER BY p.days_silent DESC, p.group_id`, append(args, f.Limit, f.Offset)...)
+	err := q.x.SelectContext(ctx, &out, cols+where+` ORDER BY s.silent_from, s.group_id LIMIT $8 OFFSET $9) p
+		JOIN groups g ON g.id = p.group_id CROSS JOIN monitoring_scan c ORDER BY p.silent_from, p.group_id`, append(args, f.Limit, f.Offset)...)
 	return out, total, mapErr(err)
 }
 
@@ -339,7 +392,7 @@ type SummaryCount struct {
 // province and by status × kind.
 func (q q) MonitorSummary(ctx context.Context, s Scope) (byProvince, byKind []SummaryCount, err error) {
 	const query = `SELECT s.status, CASE WHEN $4 THEN s.province ELSE s.kind END AS key, count(*) AS count
-		FROM monitoring_status s
+		FROM monitoring_state s
 		WHERE ($1 = '' OR s.province_code = $1) AND ($2 = '' OR s.regency_code = $2) AND ($3 = 0 OR s.group_id = $3)
 		GROUP BY 1, 2 ORDER BY 2, 1`
 	byProvince, byKind = []SummaryCount{}, []SummaryCount{}

@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/monitor"
 	"grantflow/reports"
 	"grantflow/workflow"
@@ -27,16 +29,68 @@ func (s *Server) monitoringRoutes(api fiber.Router) {
 	api.Post("/notifications/:id/read", s.markRead)
 }
 
+// meetingFields are the text fields of a meeting as a multipart form, the
+// same names as the JSON body; photoField is its optional photo.
+var meetingFields = []string{"held_on", "topic", "attendees_count", "notes", "supersedes", "photo_id"}
+
+const photoField = "photo"
+
+// meetingInput reads a meeting form's text fields once, collecting every
+// malformed value in fm.
+func meetingInput(fm *form) monitor.MeetingInput {
+	in := monitor.MeetingInput{HeldOn: fm.date("held_on"), Topic: fm.fields["topic"], Notes: fm.fields["notes"]}
+	if v := strings.TrimSpace(fm.fields["attendees_count"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fm.p.Add("attendees_count", "harus berupa bilangan bulat")
+		}
+		in.AttendeesCount = n
+	}
+	if id := fm.id("supersedes"); id != 0 {
+		in.Supersedes = &id
+	}
+	if id := fm.id("photo_id"); id != 0 {
+		in.PhotoID = &id
+	}
+	return in
+}
+
+// canLogMeeting asks, before any byte of an upload is stored, whether the
+// caller may log a meeting of group id.
+func (s *Server) canLogMeeting(c *fiber.Ctx, id int64) error {
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	return s.mon.CanLogMeeting(ctx, actor(c), id)
+}
+
+// logMeeting takes JSON (`photo_id` naming a photo the group already
+// uploaded) or, to attach a new photo, multipart with the same fields and a
+// file "photo", streamed into the evidence store like a receipt.
 func (s *Server) logMeeting(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
 	var in monitor.MeetingInput
-	if err := decodeJSON(c, &in); err != nil {
+	var photo *evidence.Object
+	if isMultipart(c) {
+		if err := s.canLogMeeting(c, id); err != nil {
+			return err
+		}
+		fm, err := readMultipart(c, meetingFields, photoField, s.ingestChosen(c, &photo))
+		if err != nil {
+			return err
+		}
+		in = meetingInput(fm)
+		if err := fm.check(in, "pertemuan tidak dapat dicatat"); err != nil {
+			return err
+		}
+	} else if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	m, err := s.mon.LogMeeting(c.UserContext(), actor(c), id, in)
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	m, err := s.mon.LogMeeting(ctx, actor(c), id, in, photo)
 	if err != nil {
 		return err
 	}
@@ -48,11 +102,11 @@ func (s *Server) meetings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ms, err := s.mon.Meetings(c.UserContext(), actor(c), id)
+	log, err := s.mon.Meetings(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": ms, "total": len(ms)})
+	return c.JSON(log)
 }
 
 // queryInt reads an optional non-negative integer query parameter (0 when absent).

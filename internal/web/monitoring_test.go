@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/internal/postgres"
@@ -148,15 +150,20 @@ func TestMeetingsAPI(t *testing.T) {
 			t.Fatalf("bad %s: details %+v", b.field, e.Details)
 		}
 	}
-	var log struct {
-		Items []postgres.Meeting `json:"items"`
-		Total int                `json:"total"`
-	}
+	var log monitor.MeetingLog
 	r = h.do("GET", path, h.token("verifier"), nil)
 	expect(t, r, 200, "verifier reads the log")
 	r.decode(t, &log)
 	if log.Total != 1 || log.Items[0].AttendeesCount != 14 || log.Items[0].Supersedes == nil || *log.Items[0].Supersedes != m.ID {
 		t.Fatalf("log as it stands: %+v", log)
+	}
+	// The scan, as of 120 days after the activity end (a day still to
+	// come), found the group dormant; in the group's view today's meeting
+	// counts at once: silent since it, as of that scan's day.
+	scanDay := h.prog.ActivityEndsOn.AddDays(120)
+	if w := log.Monitoring; w == nil || w.ScannedStatus != "dormant" || !w.NewerMeeting || w.AsOf != scanDay ||
+		w.DaysSilent != scanDay.DaysSince(today) || *w.LastMeetingOn != today {
+		t.Fatalf("the group's monitoring %+v", w)
 	}
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("auditor"), nil), 404, "out-of-scope log")
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("chairA"), nil), 404, "another group's log")
@@ -188,3 +195,88 @@ var jakartaForTest = func() *time.Location {
 	}
 	return time.FixedZone("WIB", 7*3600)
 }()
+
+// TestMeetingPhoto: a meeting's photo uploads with it (multipart) into the
+// evidence store and is filed under the group's funded grant; a file that
+// is not a whole JPEG/PNG answers 415, one over 10 MiB 413, and neither
+// writes a meeting or an evidence row. On the page a refused photo shows
+// beside the file input with the typed fields kept.
+func TestMeetingPhoto(t *testing.T) {
+	t.Parallel()
+	h := monitoredHarness(t)
+	today := workflow.DateOf(time.Now().In(jakartaForTest)).String()
+	path := fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupA.ID)
+	fields := [][2]string{{"held_on", today}, {"topic", "Lesson study bersama"}, {"attendees_count", "9"}, {"notes", "Foto di kelas"}}
+	rows := func() (meetings, files int) {
+		t.Helper()
+		err := h.db.SQL().QueryRow(`SELECT (SELECT count(*) FROM meetings), (SELECT count(*) FROM evidence)`).Scan(&meetings, &files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return meetings, files
+	}
+	jpg := evidencetest.EncodeJPEG(t, evidencetest.Scene(7, 320, 240), 85)
+	pdf, _ := evidencetest.PDF(nil)
+	m0, f0 := rows()
+	for _, c := range []struct {
+		name    string
+		content []byte
+		status  int
+	}{
+		{"a cut-off JPEG", jpg[:len(jpg)/2], 415},
+		{"a text file named .jpg", []byte("bukan foto sama sekali"), 415},
+		{"a PDF", pdf, 415},
+		{"11 MiB", append(append([]byte{}, jpg...), make([]byte, 11<<20)...), 413},
+	} {
+		e := expect(t, h.upload(t, "chairA", path, fields, "photo", "rapat.jpg", c.content), c.status, c.name)
+		if c.status == 415 && !e.hasField("photo") {
+			t.Fatalf("%s: details %+v, want the photo field", c.name, e.Details)
+		}
+		if m, f := rows(); m != m0 || f != f0 {
+			t.Fatalf("%s wrote %d meetings and %d files", c.name, m-m0, f-f0)
+		}
+	}
+	expect(t, h.upload(t, "verifier", path, fields, "photo", "rapat.jpg", jpg), 403, "a verifier uploads a meeting photo")
+
+	r := h.upload(t, "chairA", path, fields, "photo", "rapat.jpg", jpg)
+	expect(t, r, 201, "a meeting with its photo")
+	var m postgres.Meeting
+	r.decode(t, &m)
+	if m.PhotoID == nil || m.Topic != "Lesson study bersama" || m.AttendeesCount != 9 {
+		t.Fatalf("meeting %+v", m)
+	}
+	var kind, mime string
+	var group int64
+	err := h.db.SQL().QueryRow(`SELECT e.kind, e.mime, g.group_id FROM evidence e JOIN grants g ON g.id = e.grant_id WHERE e.id = $1`,
+		*m.PhotoID).Scan(&kind, &mime, &group)
+	if err != nil || kind != "photo" || mime != "image/jpeg" || group != h.groupA.ID {
+		t.Fatalf("photo row: %s %s group %d, %v", kind, mime, group, err)
+	}
+	// The JSON form takes the photo already uploaded; a new photo and a
+	// photo_id together are refused.
+	body := map[string]any{"held_on": today, "topic": "Tindak lanjut", "attendees_count": 8, "photo_id": *m.PhotoID}
+	expect(t, h.do("POST", path, h.token("treasurerA"), body), 201, "photo_id of the group's photo")
+	e := expect(t, h.upload(t, "chairA", path, append(fields, [2]string{"photo_id", fmt.Sprint(*m.PhotoID)}), "photo", "rapat.jpg", jpg),
+		422, "photo and photo_id")
+	if !e.hasField("photo_id") {
+		t.Fatalf("photo and photo_id: %+v", e.Details)
+	}
+
+	// The page: a refused photo keeps what was typed.
+	p := h.client(t)
+	p.login("chairA")
+	page := fmt.Sprintf("/kelompok/%d/pertemuan", h.groupA.ID)
+	want(t, p.get(page), 200, `accept="image/*" capture="environment"`, `enctype="multipart/form-data"`)
+	typed := url.Values{"held_on": {today}, "topic": {"Diskusi asesmen"}, "attendees_count": {"11"}, "notes": {"Catatan tetap ada"}}
+	order := []string{"held_on", "topic", "attendees_count", "notes"}
+	m1, f1 := rows()
+	want(t, p.postFile(page, typed, order, "photo", []byte("bukan foto"), "rapat.jpg"), 415,
+		`id="photo-galat"`, `value="Diskusi asesmen"`, `value="11"`, "Catatan tetap ada")
+	if m, f := rows(); m != m1 || f != f1 {
+		t.Fatalf("a refused page upload wrote %d meetings and %d files", m-m1, f-f1)
+	}
+	want(t, p.postFile(page, typed, order, "photo", jpg, "rapat.jpg"), 303)
+	// The group's view shows its status with the meetings the scan has not
+	// seen yet counted (the scan, 120 days after the end, found it dormant).
+	want(t, p.get(page), 200, "Diskusi asesmen", "dengan foto", `id="status-pemantauan"`, `id="tanda-dihapus"`)
+}

@@ -461,7 +461,9 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/hibah/:id/setoran", get(signed, s.refundPage)...)
 	app.Post("/hibah/:id/setoran", post(signed, s.refundPost)...)
 	app.Get("/kelompok/:id/pertemuan", get(signed, s.meetingsPage)...)
-	app.Post("/kelompok/:id/pertemuan", post(signed, s.meetingPost)...)
+	// The meeting form is multipart and streamed (its photo): its CSRF token is
+	// read inside the body by meetingPost itself.
+	app.Post("/kelompok/:id/pertemuan", get(signed, s.meetingPost)...)
 	app.Get("/pemantauan", get(signed, s.monitoringPage)...)
 	app.Get("/pemantauan/ekspor", get(signed, s.monitoring)...) // the API's export, with the page's session
 	app.Get("/notifikasi", get(signed, s.notificationsPage)...)

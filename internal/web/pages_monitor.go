@@ -1,14 +1,16 @@
 package web
 
 import (
+	"crypto/hmac"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"grantflow/internal/evidence"
 	"grantflow/internal/grants"
 	"grantflow/internal/monitor"
 	"grantflow/internal/postgres"
@@ -197,6 +199,7 @@ type meetingsData struct {
 	GroupID       int64
 	GroupName     string
 	Items         []postgres.Meeting
+	Watch         *monitor.Watch // the group's monitoring status, nil while not monitored
 	CanLog        bool
 	HeldOn, Topic string
 	Attendees     string
@@ -207,10 +210,11 @@ type meetingsData struct {
 func (s *Server) loadMeetings(c *fiber.Ctx, id int64) (meetingsData, error) {
 	d := meetingsData{GroupID: id}
 	a := actor(c)
-	var err error
-	if d.Items, err = s.mon.Meetings(c.UserContext(), a, id); err != nil {
+	log, err := s.mon.Meetings(c.UserContext(), a, id)
+	if err != nil {
 		return d, err
 	}
+	d.Items, d.Watch = log.Items, log.Monitoring
 	d.CanLog = a.GroupID == id
 	// The group's name comes from its grants, which chair and treasurer may read.
 	if gs, err := s.svc.Grants(c.UserContext(), a, grants.ListFilter{}); err == nil {
@@ -237,35 +241,72 @@ func (s *Server) meetingsPage(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "meetings", "Pertemuan kelompok", d)
 }
 
-// meetingPost logs a meeting, as POST /groups/{id}/meetings.
+// meetingPageFields are the meeting form's text fields on the page.
+var meetingPageFields = append(append([]string{}, meetingFields...), csrfField)
+
+// meetingPost logs a meeting, as POST /groups/{id}/meetings, from the
+// page's multipart form. As on the expense form, the CSRF token travels
+// inside the streamed body and is checked before anything is recorded; a
+// photo refused (too large, not a whole JPEG/PNG) shows beside the file
+// input with every field typed before it (the file input comes last).
 func (s *Server) meetingPost(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
+	var photo *evidence.Object
+	var uploadErr error
+	mf := &form{fields: map[string]string{}}
+	if isMultipart(c) {
+		if err := s.canLogMeeting(c, id); err != nil {
+			return err
+		}
+		if mf, err = readMultipart(c, meetingPageFields, photoField, s.ingestChosen(c, &photo)); err != nil {
+			if mf == nil || workflow.ErrorCode(err) == workflow.EInternal || workflow.ErrorCode(err) == workflow.EUnavailable {
+				return err
+			}
+			uploadErr = err
+		}
+	} else {
+		// A form without a file may come URL-encoded (a browser without
+		// the photo input's support); the same fields, the same checks.
+		for _, k := range meetingPageFields {
+			if v := c.FormValue(k); v != "" {
+				mf.fields[k] = v
+			}
+		}
+	}
+	session, _ := c.Locals("session").(string)
+	if !hmac.Equal([]byte(mf.fields[csrfField]), []byte(csrfOf(session, "session"))) {
+		return workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+	}
+	ctx, cancel := s.dbContext()
+	defer cancel()
+	c.SetUserContext(ctx)
 	d, err := s.loadMeetings(c, id)
 	if err != nil {
 		return err
 	}
-	d.HeldOn, d.Topic, d.Attendees, d.Notes = c.FormValue("held_on"), c.FormValue("topic"), c.FormValue("attendees_count"), c.FormValue("notes")
-	fm := &form{fields: map[string]string{"held_on": d.HeldOn}}
-	in := monitor.MeetingInput{HeldOn: fm.date("held_on"), Topic: d.Topic, Notes: d.Notes}
-	if v := strings.TrimSpace(d.Attendees); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil {
-			fm.p.Add("attendees_count", "harus berupa bilangan bulat")
-		}
-		in.AttendeesCount = n
-	}
-	err = fm.check(in, "pertemuan tidak dapat dicatat")
-	if err == nil {
-		_, err = s.mon.LogMeeting(c.UserContext(), actor(c), id, in)
+	d.HeldOn, d.Topic, d.Attendees, d.Notes = mf.fields["held_on"], mf.fields["topic"], mf.fields["attendees_count"], mf.fields["notes"]
+	if uploadErr == nil {
+		in := meetingInput(mf)
+		err = mf.check(in, "pertemuan tidak dapat dicatat")
 		if err == nil {
-			return c.Redirect(fmt.Sprintf("/kelompok/%d/pertemuan", id), fiber.StatusSeeOther)
+			_, err = s.mon.LogMeeting(ctx, actor(c), id, in, photo)
+			if err == nil {
+				return c.Redirect(fmt.Sprintf("/kelompok/%d/pertemuan", id), fiber.StatusSeeOther)
+			}
 		}
+	} else {
+		err = uploadErr
 	}
-	status := d.Errors.from(err, "held_on", "topic", "attendees_count", "notes")
-	if status == 0 {
+	var we *workflow.Error
+	status := 0
+	if errors.As(err, &we) && (we.Code == workflow.ETooLarge || we.Code == workflow.EUnsupported) {
+		// The refusals of the file itself, which other forms never meet.
+		d.Errors.field(photoField, sentence(we.Message)+". Pilih foto JPEG atau PNG, paling besar 10 MiB.")
+		status = statusOf[we.Code]
+	} else if status = d.Errors.from(err, "held_on", "topic", "attendees_count", "notes", photoField); status == 0 {
 		return err
 	}
 	return s.render(c, status, "meetings", "Pertemuan kelompok", d)
