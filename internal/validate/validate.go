@@ -70,6 +70,8 @@ func instance() (*validator.Validate, ut.Translator) {
 		custom("nocontrol", noControl, "{0} mengandung karakter kontrol atau teks yang bukan UTF-8")
 		custom("day", saneDay, "{0} harus tanggal antara "+firstDay+" dan "+lastDay)
 		custom("digits", digits, "{0} hanya boleh berisi angka")
+		custom("riskcode", func(fl validator.FieldLevel) bool { return workflow.IsRiskCode(fl.Field().String()) },
+			"{0} memakai kode sinyal risiko yang tidak dikenal")
 	})
 	return valid, trans
 }

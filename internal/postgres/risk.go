@@ -1,0 +1,177 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/lib/pq"
+
+	"grantflow/workflow"
+)
+
+// RiskFilter chooses the grants of the risk ranking: those in the scope
+// (province, regency) of one programme or of all (ProgramID 0), as of the
+// Jakarta day Today (report_overdue).
+type RiskFilter struct {
+	Scope
+	ProgramID int64
+	Today     workflow.Date
+	// PhotoReuseBits is the Hamming distance photo_matches was filled with
+	// (evidence.PhotoReuseDistance); identical files always count.
+	PhotoReuseBits int
+}
+
+// riskStates are the grants the ranking weighs: money was paid.
+var riskStates = []string{string(workflow.Funded), string(workflow.ReportSubmitted), string(workflow.Closed)}
+
+// riskQuery computes every risk signal of every grant in one statement,
+// set-based: each CTE reads its table once for all grants (the expenses in
+// one pass over the narrow expenses_risk index), never a loop per grant.
+// Peers (peer_outlier) are the programme's grants of the kind, in scope or
+// not: a scoped auditor must see the same outliers as the national one.
+//
+// $1 province, $2 regency, $3 programme (0: all), $4 today, $5 session
+// categories, $6 round unit, $7 round minimum, $8 round minimum count,
+// $9 round minimum percent, $10 line spike percent, $11 late evidence days,
+// $12 attendance drop percent, $13 peer percentile, $14 minimum peers,
+// $15 large refund percent, $16 states, $17 photo reuse bits.
+const riskQuery = `WITH
+pg AS MATERIALIZED (
+	SELECT g.id, g.number, g.program_id, g.state, g.amount_approved, gr.kind, gr.name AS group_name,
+	       p.activity_ends_on, p.report_due_on,
+	       ($1 = '' OR gr.province = $1) AND ($2 = '' OR gr.regency = $2) AS in_scope,
+	       (SELECT min(d.transferred_on) FROM disbursements d WHERE d.grant_id = g.id) AS first_transfer,
+	       (SELECT COALESCE(sum(d.amount), 0) FROM disbursements d WHERE d.grant_id = g.id) AS disbursed,
+	       (SELECT COALESCE(sum(r.amount), 0) FROM refunds r WHERE r.grant_id = g.id) AS refunded,
+	       (SELECT max(x.spent_on) FROM expenses x WHERE x.grant_id = g.id AND x.voided_at IS NULL) AS last_day
+	FROM grants g JOIN groups gr ON gr.id = g.group_id JOIN programs p ON p.id = g.program_id
+	WHERE g.state = ANY($16) AND ($3 = 0 OR g.program_id = $3)),
+xl AS MATERIALIZED (
+	SELECT x.grant_id, x.budget_line_id,
+	       sum(x.amount) AS spent,
+	       COALESCE(sum(x.amount) FILTER (WHERE x.spent_on < c.last_day), 0) AS before_last,
+	       count(*) AS n,
+	       count(*) FILTER (WHERE x.amount % $6 = 0 AND x.amount >= $7) AS round_n,
+	       array_agg(x.id) FILTER (WHERE x.spent_on < c.first_transfer OR x.spent_on > c.activity_ends_on) AS outside,
+	       array_agg(x.id) FILTER (WHERE x.activity_id IS NULL) AS unassigned
+	FROM pg c JOIN expenses x ON x.grant_id = c.id AND x.voided_at IS NULL
+	GROUP BY x.grant_id, x.budget_line_id),
+xg AS (
+	SELECT grant_id, sum(spent) AS spent, sum(n) AS n, sum(round_n) AS round_n FROM xl GROUP BY grant_id),
+dsha AS (
+	SELECT v.sha256 FROM evidence v WHERE v.kind = 'receipt' GROUP BY v.sha256 HAVING count(*) > 1),
+dx AS (
+	SELECT x.grant_id, x.id, v.sha256
+	FROM dsha JOIN evidence v ON v.sha256 = dsha.sha256 AND v.kind = 'receipt'
+	JOIN expenses x ON x.receipt_id = v.id AND x.voided_at IS NULL),
+psha AS (
+	SELECT m.sha256, m.other_sha256 FROM photo_matches m WHERE m.distance <= $17
+	UNION ALL
+	SELECT v.sha256, v.sha256 FROM photo_facts f JOIN evidence v ON v.sha256 = f.sha256
+	GROUP BY v.sha256 HAVING count(*) > 1),
+im AS MATERIALIZED (
+	SELECT v.id, v.grant_id, g.group_id, v.sha256,
+	       COALESCE(v.activity_id, (SELECT x.activity_id FROM expenses x WHERE x.receipt_id = v.id AND x.voided_at IS NULL
+	                                ORDER BY x.id LIMIT 1)) AS activity_id
+	FROM evidence v JOIN grants g ON g.id = v.grant_id
+	WHERE v.sha256 IN (SELECT sha256 FROM psha)),
+ses AS MATERIALIZED (
+	SELECT a.grant_id, a.id, a.seq, r.held_on,
+	       (SELECT min(v.created_at) FROM evidence v WHERE v.activity_id = a.id) AS first_evidence,
+	       (SELECT count(*) FROM activity_attendees t WHERE t.realization_id = r.id) AS present
+	FROM pg c JOIN activities a ON a.grant_id = c.id
+	JOIN LATERAL (SELECT ar.id, ar.held_on FROM activity_realizations ar WHERE ar.activity_id = a.id
+		ORDER BY ar.version DESC LIMIT 1) r ON true
+	WHERE c.in_scope),
+peers AS (
+	SELECT c.program_id, c.kind, count(*) AS n,
+	       percentile_cont($13) WITHIN GROUP (ORDER BY COALESCE(xg.spent, 0)) AS p_spent,
+	       percentile_cont($13) WITHIN GROUP (ORDER BY c.amount_approved) AS p_approved
+	FROM pg c LEFT JOIN xg ON xg.grant_id = c.id GROUP BY c.program_id, c.kind),
+sig AS (
+	SELECT grant_id, 'duplicate_receipt' AS code,
+	       jsonb_build_object('expense_ids', array_agg(id ORDER BY id), 'count', count(*)) AS facts
+	FROM dx WHERE sha256 IN (SELECT sha256 FROM dx GROUP BY sha256 HAVING count(*) > 1) GROUP BY grant_id
+	UNION ALL
+	SELECT a.grant_id, 'photo_reused',
+	       jsonb_build_object('evidence_ids', array_agg(DISTINCT a.id), 'count', count(DISTINCT a.id),
+	                          'other_evidence_ids', array_agg(DISTINCT b.id))
+	FROM im a JOIN psha p ON p.sha256 = a.sha256 JOIN im b ON b.sha256 = p.other_sha256 AND b.id <> a.id
+	WHERE b.group_id <> a.group_id OR b.activity_id IS DISTINCT FROM a.activity_id
+	GROUP BY a.grant_id
+	UNION ALL
+	SELECT id, 'report_overdue', jsonb_build_object('report_due_on', report_due_on, 'days_overdue', CAST($4 AS date) - report_due_on)
+	FROM pg WHERE state = 'funded' AND CAST($4 AS date) > report_due_on
+	UNION ALL
+	SELECT grant_id, 'missing_evidence', jsonb_build_object('activity_ids', array_agg(id ORDER BY seq), 'count', count(*))
+	FROM ses WHERE first_evidence IS NULL GROUP BY grant_id
+	UNION ALL
+	SELECT grant_id, 'late_evidence', jsonb_build_object('activity_ids', array_agg(id ORDER BY seq), 'count', count(*),
+	       'max_days', max(CAST(first_evidence AT TIME ZONE 'Asia/Jakarta' AS date) - held_on), 'after_days', CAST($11 AS int))
+	FROM ses WHERE CAST(first_evidence AT TIME ZONE 'Asia/Jakarta' AS date) - held_on > $11 GROUP BY grant_id
+	UNION ALL
+	SELECT grant_id, 'outside_period', jsonb_build_object('expense_ids', array_agg(id ORDER BY id), 'count', count(*))
+	FROM (SELECT grant_id, unnest(outside) AS id FROM xl WHERE outside IS NOT NULL) o GROUP BY grant_id
+	UNION ALL
+	SELECT grant_id, 'no_session', jsonb_build_object('expense_ids', array_agg(id ORDER BY id), 'count', count(*))
+	FROM (SELECT xl.grant_id, unnest(xl.unassigned) AS id FROM xl JOIN budget_lines b ON b.id = xl.budget_line_id
+	      WHERE xl.unassigned IS NOT NULL AND b.category = ANY($5)) o GROUP BY grant_id
+	UNION ALL
+	SELECT xl.grant_id, 'line_spike', jsonb_build_object('budget_line_ids', array_agg(xl.budget_line_id ORDER BY b.seq),
+	       'count', count(*), 'last_day', min(c.last_day), 'percent', CAST($10 AS int))
+	FROM xl JOIN budget_lines b ON b.id = xl.budget_line_id JOIN pg c ON c.id = xl.grant_id
+	WHERE xl.spent * 100 > b.amount * $10 AND xl.before_last * 100 <= b.amount * $10
+	GROUP BY xl.grant_id
+	UNION ALL
+	SELECT grant_id, 'round_amount', jsonb_build_object('count', round_n, 'of', n, 'unit', CAST($6 AS bigint), 'min', CAST($7 AS bigint))
+	FROM xg WHERE round_n >= $8 AND round_n * 100 >= n * $9
+	UNION ALL
+	SELECT s.grant_id, 'attendance_drop', jsonb_build_object('first_present', min(f.present),
+	       'activity_ids', array_agg(s.id ORDER BY s.seq), 'count', count(*), 'min_present', min(s.present))
+	FROM ses s JOIN (SELECT DISTINCT ON (grant_id) grant_id, present FROM ses ORDER BY grant_id, held_on, seq) f
+	     ON f.grant_id = s.grant_id
+	WHERE s.present * 100 < f.present * $12
+	GROUP BY s.grant_id
+	UNION ALL
+	SELECT c.id, 'peer_outlier', jsonb_build_object('spent', COALESCE(xg.spent, 0), 'approved', c.amount_approved,
+	       'peers', p.n, 'p95_spent', round(p.p_spent), 'p95_approved', round(p.p_approved))
+	FROM pg c JOIN peers p ON p.program_id = c.program_id AND p.kind = c.kind LEFT JOIN xg ON xg.grant_id = c.id
+	WHERE p.n >= $14 AND (COALESCE(xg.spent, 0) > p.p_spent OR c.amount_approved > p.p_approved)
+	UNION ALL
+	SELECT id, 'large_refund', jsonb_build_object('refunded', refunded, 'disbursed', disbursed,
+	       'percent', round(refunded * 100.0 / disbursed, 1))
+	FROM pg WHERE disbursed > 0 AND refunded * 100 > disbursed * $15)
+SELECT c.id, c.number, c.group_name, c.program_id,
+       COALESCE(jsonb_agg(jsonb_build_object('code', s.code, 'facts', s.facts)) FILTER (WHERE s.code IS NOT NULL), '[]')
+FROM pg c LEFT JOIN sig s ON s.grant_id = c.id
+WHERE c.in_scope
+GROUP BY c.id, c.number, c.group_name, c.program_id`
+
+// RiskSignals returns every grant of f (funded, report submitted or closed)
+// with the risk signals its rows raise, unweighted and in no order: the
+// weights are the programme's and the order theirs (workflow.ScoreRisk,
+// workflow.RankRisk).
+func (q q) RiskSignals(ctx context.Context, f RiskFilter) ([]workflow.RiskItem, error) {
+	rows, err := q.x.QueryxContext(ctx, riskQuery, f.Province, f.Regency, f.ProgramID, f.Today,
+		pq.Array(workflow.SessionCategories), workflow.RoundAmountUnit, workflow.RoundAmountMin,
+		workflow.RoundAmountMinCount, workflow.RoundAmountMinPercent, workflow.LineSpikePercent,
+		workflow.LateEvidenceDays, workflow.AttendanceDropPercent, workflow.PeerOutlierPercentile,
+		workflow.PeerOutlierMinPeers, workflow.LargeRefundPercent, pq.Array(riskStates), f.PhotoReuseBits)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []workflow.RiskItem{}
+	for rows.Next() {
+		var it workflow.RiskItem
+		var sigs []byte
+		if err := rows.Scan(&it.GrantID, &it.Number, &it.GroupName, &it.ProgramID, &sigs); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := json.Unmarshal(sigs, &it.Signals); err != nil {
+			return nil, workflow.Wrap(workflow.EInternal, err, "sinyal risiko tidak terbaca")
+		}
+		out = append(out, it)
+	}
+	return out, mapErr(rows.Err())
+}
