@@ -31,3 +31,7 @@ CREATE INDEX expenses_risk ON expenses (grant_id, spent_on)
 -- duplicate_receipt groups the receipts by content address: an index of the
 -- receipts alone is read in order instead of hashing every file row.
 CREATE INDEX evidence_receipt_sha256 ON evidence (sha256) WHERE kind = 'receipt';
+
+-- late_evidence and missing_evidence read when each session's first
+-- evidence was recorded from its add_evidence events.
+CREATE INDEX grant_events_add_evidence ON grant_events (grant_id) WHERE action = 'add_evidence';

@@ -29,6 +29,9 @@ var riskStates = []string{string(workflow.Funded), string(workflow.ReportSubmitt
 // one pass over the narrow expenses_risk index), never a loop per grant.
 // Peers (peer_outlier) are the programme's grants of the kind, in scope or
 // not: a scoped auditor must see the same outliers as the national one.
+// When evidence came is read from its add_evidence event (the hash-chained
+// record of the upload, stamped by the service's clock), not from the file
+// row's created_at.
 //
 // $1 province, $2 regency, $3 programme (0: all), $4 today, $5 session
 // categories, $6 round unit, $7 round minimum, $8 round minimum count,
@@ -75,13 +78,18 @@ im AS MATERIALIZED (
 	                                ORDER BY x.id LIMIT 1)) AS activity_id
 	FROM evidence v JOIN grants g ON g.id = v.grant_id
 	WHERE v.sha256 IN (SELECT sha256 FROM psha)),
+fev AS (
+	SELECT e.grant_id, CAST(e.data->>'activity_id' AS bigint) AS activity_id, min(e.at) AS first_at
+	FROM grant_events e
+	WHERE e.action = 'add_evidence' AND e.grant_id IN (SELECT id FROM pg WHERE in_scope)
+	GROUP BY 1, 2),
 ses AS MATERIALIZED (
-	SELECT a.grant_id, a.id, a.seq, r.held_on,
-	       (SELECT min(v.created_at) FROM evidence v WHERE v.activity_id = a.id) AS first_evidence,
+	SELECT a.grant_id, a.id, a.seq, r.held_on, fev.first_at AS first_evidence,
 	       (SELECT count(*) FROM activity_attendees t WHERE t.realization_id = r.id) AS present
 	FROM pg c JOIN activities a ON a.grant_id = c.id
 	JOIN LATERAL (SELECT ar.id, ar.held_on FROM activity_realizations ar WHERE ar.activity_id = a.id
 		ORDER BY ar.version DESC LIMIT 1) r ON true
+	LEFT JOIN fev ON fev.grant_id = a.grant_id AND fev.activity_id = a.id
 	WHERE c.in_scope),
 peers AS (
 	SELECT c.program_id, c.kind, count(*) AS n,
