@@ -28,9 +28,35 @@ WHERE bit_count(CAST(a.phash # b.phash AS bit(64))) <= 10;
 CREATE INDEX expenses_risk ON expenses (grant_id, spent_on)
     INCLUDE (id, budget_line_id, activity_id, amount, receipt_id) WHERE voided_at IS NULL;
 
--- duplicate_receipt groups the receipts by content address: an index of the
--- receipts alone is read in order instead of hashing every file row.
-CREATE INDEX evidence_receipt_sha256 ON evidence (sha256) WHERE kind = 'receipt';
+-- duplicate_receipt: the content addresses stored as a receipt more than
+-- once, recorded by a trigger when the second receipt row is written (one
+-- probe of the sha256 index), so the ranking starts from the few shared
+-- files instead of grouping every receipt ever uploaded. Whether two of
+-- the expenses they back still stand (voids) is decided when reading.
+CREATE TABLE receipt_shared (
+    sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$')
+);
+-- +goose StatementBegin
+CREATE FUNCTION evidence_note_shared_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Two receipts of the same file written at once by two transactions
+    -- would each miss the other: they take turns per file, and the check
+    -- (a new snapshot under READ COMMITTED) sees the one committed first.
+    IF NEW.kind = 'receipt' THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(NEW.sha256, 0));
+    END IF;
+    IF NEW.kind = 'receipt' AND EXISTS (SELECT 1 FROM evidence v
+            WHERE v.sha256 = NEW.sha256 AND v.kind = 'receipt' AND v.id <> NEW.id) THEN
+        INSERT INTO receipt_shared (sha256) VALUES (NEW.sha256) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER evidence_shared_receipt AFTER INSERT ON evidence
+    FOR EACH ROW EXECUTE FUNCTION evidence_note_shared_receipt();
+INSERT INTO receipt_shared (sha256)
+SELECT sha256 FROM evidence WHERE kind = 'receipt' GROUP BY sha256 HAVING count(*) > 1;
 
 -- late_evidence and missing_evidence read when each session's first
 -- evidence was recorded from its add_evidence events.

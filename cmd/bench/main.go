@@ -16,6 +16,8 @@
 // Usage:
 //
 //	go run ./cmd/bench [-quick] [-duration 10s] [-rounds 5] [-grants 10000] [-clients 64] [-upload-clients 16]
+//
+// GRANTFLOW_BENCH_ONLY=risk runs only the risk ranking phase (cmd/bench/audit.go).
 package main
 
 import (
@@ -43,6 +45,7 @@ type config struct {
 	funded        int           // funded grants the uploads spread over
 	rounds        int           // interleaved rounds of the read and write phases
 	quick         bool
+	only          string // GRANTFLOW_BENCH_ONLY: "risk" runs the risk ranking phase alone
 }
 
 func main() {
@@ -74,7 +77,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := config{dsn: benchURL(getenv("GRANTFLOW_BENCH_DATABASE_URL")), duration: *duration, grants: *nGrants,
-		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick}
+		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, only: getenv("GRANTFLOW_BENCH_ONLY")}
 	if cfg.quick {
 		if !set["grants"] {
 			cfg.grants = 300
@@ -122,6 +125,10 @@ type row struct {
 // failed requests are counted in the table, not returned.
 func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	t0, loadStart := time.Now(), loadAvg()
+	if cfg.only == "risk" {
+		riskBench(ctx, cfg, out, log)
+		return nil
+	}
 	storeDir, err := os.MkdirTemp("", "grantflow-bench-")
 	if err != nil {
 		return err
@@ -242,6 +249,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	runLPJ(out, log, cfg.quick)
 	runDossier(out, log, cfg.quick)
 	runAudit(out, log, cfg.quick)
+	riskBench(ctx, cfg, out, log)
 	monitorBench(ctx, cfg, out, log)
 	activitiesBench(ctx, cfg, out, log)
 	fmt.Fprintf(log, "total %.0f s\n", time.Since(t0).Seconds())
