@@ -492,6 +492,53 @@ func TestRiskRanking(t *testing.T) {
 	})
 }
 
+// TestRiskPage: the auditor's page lists the ranking with each signal
+// named and explained in Indonesian, is linked from the LPJ queue, exports
+// with the page's session, and passes axe-core at phone and desktop width.
+func TestRiskPage(t *testing.T) {
+	t.Parallel()
+	w := newRiskWorld(t)
+	h := w.h
+	p := h.client(t)
+	p.login("auditor")
+	r := p.get("/lpj")
+	expect(t, r, 200, "/lpj")
+	if !strings.Contains(string(r.body), `href="/risiko"`) {
+		t.Fatalf("the LPJ queue does not link the ranking")
+	}
+	r = p.get("/risiko")
+	expect(t, r, 200, "/risiko")
+	body := string(r.body)
+	for _, want := range []string{"Peringkat risiko", `<th scope="col">Tanda dan alasannya</th>`, w.number[w.ids["all"]],
+		"Nota ganda</span> (bobot 30): 2 belanja memakai berkas nota yang juga dipakai belanja lain",
+		"Kehadiran anjlok</span> (bobot 10): 1 sesi dihadiri kurang dari separuh peserta sesi pertama (12 orang); terendah 5 orang",
+		"Bukti kegiatan tidak ada</span> (bobot 40)", `<label for="f-program">Program</label>`, "Arti tanda"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/risiko lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Garut") {
+		t.Errorf("the Kota Bandung auditor's page shows Garut")
+	}
+	ex := p.get("/risiko/ekspor?format=csv")
+	expect(t, ex, 200, "export")
+	if !bytes.Contains(ex.body, []byte(w.number[w.ids["all"]])) {
+		t.Errorf("export lacks the top grant")
+	}
+	// Group roles get the error page.
+	c := h.client(t)
+	c.login("chairA")
+	if r := c.get("/risiko"); r.status != 403 {
+		t.Errorf("/risiko as chair: %d", r.status)
+	}
+
+	b := newBrowser(t, h.listen(t))
+	b.login(h.user("auditor").view.Email)
+	b.open("/risiko")
+	b.contains("Peringkat risiko", w.number[w.ids["all"]], "Nota ganda")
+	b.check("peringkat-risiko")
+}
+
 // gProgram returns the programme of grant id.
 func (h *harness) gProgram(t *testing.T, id int64) int64 {
 	t.Helper()
