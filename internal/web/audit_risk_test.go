@@ -548,3 +548,37 @@ func (h *harness) gProgram(t *testing.T, id int64) int64 {
 	}
 	return v.ProgramID
 }
+
+// TestRiskWeightsSetting: risk_weights in POST /programs takes known codes
+// with 0–100, refuses the rest naming each key, and is read back.
+func TestRiskWeightsSetting(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	bad := programInput("Program bobot salah", 1_000_000_000)
+	bad.RiskWeights = map[string]int{"nota_palsu": 5, workflow.RiskRoundAmount: 101, workflow.RiskNoSession: -1}
+	e := expect(t, h.do("POST", "/api/v1/programs", h.token("admin"), bad), 422, "bad weights")
+	for _, f := range []string{"risk_weights[nota_palsu]", "risk_weights[round_amount]", "risk_weights[no_session]"} {
+		if !e.hasField(f) {
+			t.Errorf("no detail on %s: %+v", f, e.Details)
+		}
+	}
+	if n := len(h.programs(t)); n != 1 {
+		t.Fatalf("%d programmes after a refused one, want the harness's 1", n)
+	}
+	good := programInput("Program bobot", 1_000_000_000)
+	good.RiskWeights = map[string]int{workflow.RiskRoundAmount: 0, workflow.RiskLargeRefund: 100}
+	r := h.do("POST", "/api/v1/programs", h.token("admin"), good)
+	expect(t, r, 201, "good weights")
+	var p workflow.Program
+	r.decode(t, &p)
+	r = h.do("GET", fmt.Sprintf("/api/v1/programs/%d", p.ID), h.token("auditor"), nil)
+	expect(t, r, 200, "read back")
+	var back workflow.Program
+	r.decode(t, &back)
+	if back.RiskWeights[workflow.RiskRoundAmount] != 0 || back.RiskWeights[workflow.RiskLargeRefund] != 100 || len(back.RiskWeights) != 2 {
+		t.Fatalf("risk_weights read back %v", back.RiskWeights)
+	}
+	if _, ok := back.RiskWeights[workflow.RiskRoundAmount]; !ok {
+		t.Fatalf("a weight of 0 was dropped: %v", back.RiskWeights)
+	}
+}
