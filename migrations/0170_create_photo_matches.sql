@@ -28,35 +28,37 @@ WHERE bit_count(CAST(a.phash # b.phash AS bit(64))) <= 10;
 CREATE INDEX expenses_risk ON expenses (grant_id, spent_on)
     INCLUDE (id, budget_line_id, activity_id, amount, receipt_id) WHERE voided_at IS NULL;
 
--- duplicate_receipt: the content addresses stored as a receipt more than
--- once, recorded by a trigger when the second receipt row is written (one
--- probe of the sha256 index), so the ranking starts from the few shared
--- files instead of grouping every receipt ever uploaded. Whether two of
--- the expenses they back still stand (voids) is decided when reading.
-CREATE TABLE receipt_shared (
+-- duplicate_receipt and identical photos: the content addresses stored more
+-- than once, recorded by a trigger when the second evidence row of the same
+-- bytes is written (one probe of the sha256 index), so the ranking starts
+-- from the few shared files instead of grouping every file ever uploaded.
+-- Which rows share it (receipts of expenses still standing, photos of other
+-- sessions) is decided when reading.
+CREATE TABLE evidence_shared (
     sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$')
 );
 -- +goose StatementBegin
-CREATE FUNCTION evidence_note_shared_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION evidence_note_shared() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Two receipts of the same file written at once by two transactions
-    -- would each miss the other: they take turns per file, and the check
-    -- (a new snapshot under READ COMMITTED) sees the one committed first.
-    IF NEW.kind = 'receipt' THEN
-        PERFORM pg_advisory_xact_lock(hashtextextended(NEW.sha256, 0));
-    END IF;
-    IF NEW.kind = 'receipt' AND EXISTS (SELECT 1 FROM evidence v
-            WHERE v.sha256 = NEW.sha256 AND v.kind = 'receipt' AND v.id <> NEW.id) THEN
-        INSERT INTO receipt_shared (sha256) VALUES (NEW.sha256) ON CONFLICT DO NOTHING;
+    -- Two rows of the same file written at once by two transactions would
+    -- each miss the other: they take turns per file, and the check (a new
+    -- snapshot under READ COMMITTED) sees the one committed first.
+    PERFORM pg_advisory_xact_lock(hashtextextended(NEW.sha256, 0));
+    IF EXISTS (SELECT 1 FROM evidence v WHERE v.sha256 = NEW.sha256 AND v.id <> NEW.id) THEN
+        INSERT INTO evidence_shared (sha256) VALUES (NEW.sha256) ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER evidence_shared_receipt AFTER INSERT ON evidence
-    FOR EACH ROW EXECUTE FUNCTION evidence_note_shared_receipt();
-INSERT INTO receipt_shared (sha256)
-SELECT sha256 FROM evidence WHERE kind = 'receipt' GROUP BY sha256 HAVING count(*) > 1;
+CREATE TRIGGER evidence_shared AFTER INSERT ON evidence
+    FOR EACH ROW EXECUTE FUNCTION evidence_note_shared();
+INSERT INTO evidence_shared (sha256) SELECT sha256 FROM evidence GROUP BY sha256 HAVING count(*) > 1;
+
+-- no_session: a grant's standing expenses that name no session, read by
+-- index for the budget lines of session categories that have any.
+CREATE INDEX expenses_unassigned ON expenses (grant_id, budget_line_id) INCLUDE (id)
+    WHERE activity_id IS NULL AND voided_at IS NULL;
 
 -- late_evidence and missing_evidence read when each session's first
 -- evidence was recorded from its add_evidence events.

@@ -56,7 +56,7 @@ xl AS MATERIALIZED (
 	       sum(x.amount) AS spent, count(*) AS n,
 	       count(*) FILTER (WHERE x.amount % $6 = 0 AND x.amount >= $7) AS round_n,
 	       min(x.spent_on) AS first_on, max(x.spent_on) AS last_on,
-	       array_agg(x.id) FILTER (WHERE x.activity_id IS NULL) AS unassigned
+	       count(*) FILTER (WHERE x.activity_id IS NULL) AS unassigned
 	FROM expenses x
 	WHERE x.voided_at IS NULL AND x.grant_id IN (SELECT id FROM pg)
 	GROUP BY x.grant_id, x.budget_line_id),
@@ -64,13 +64,12 @@ xg AS (
 	SELECT grant_id, sum(spent) AS spent, sum(n) AS n, sum(round_n) AS round_n FROM xl GROUP BY grant_id),
 dx AS (
 	SELECT x.grant_id, x.id, v.sha256
-	FROM receipt_shared d JOIN evidence v ON v.sha256 = d.sha256 AND v.kind = 'receipt'
+	FROM evidence_shared d JOIN evidence v ON v.sha256 = d.sha256 AND v.kind = 'receipt'
 	JOIN expenses x ON x.receipt_id = v.id AND x.voided_at IS NULL),
 psha AS (
 	SELECT m.sha256, m.other_sha256 FROM photo_matches m WHERE m.distance <= $17
 	UNION ALL
-	SELECT v.sha256, v.sha256 FROM photo_facts f JOIN evidence v ON v.sha256 = f.sha256
-	GROUP BY v.sha256 HAVING count(*) > 1),
+	SELECT d.sha256, d.sha256 FROM evidence_shared d JOIN photo_facts f ON f.sha256 = d.sha256),
 im AS MATERIALIZED (
 	SELECT v.id, v.grant_id, g.group_id, v.sha256,
 	       COALESCE(v.activity_id, (SELECT x.activity_id FROM expenses x WHERE x.receipt_id = v.id AND x.voided_at IS NULL
@@ -82,14 +81,17 @@ fev AS (
 	FROM grant_events e
 	WHERE e.action = 'add_evidence' AND e.grant_id IN (SELECT id FROM pg WHERE in_scope)
 	GROUP BY 1, 2),
+lr AS (
+	SELECT DISTINCT ON (r.activity_id) r.activity_id, r.id, r.held_on
+	FROM activity_realizations r
+	WHERE r.grant_id IN (SELECT id FROM pg WHERE in_scope)
+	ORDER BY r.activity_id, r.version DESC),
 ses AS MATERIALIZED (
-	SELECT a.grant_id, a.id, a.seq, r.held_on, fev.first_at AS first_evidence,
-	       (SELECT count(*) FROM activity_attendees t WHERE t.realization_id = r.id) AS present
-	FROM pg c JOIN activities a ON a.grant_id = c.id
-	JOIN LATERAL (SELECT ar.id, ar.held_on FROM activity_realizations ar WHERE ar.activity_id = a.id
-		ORDER BY ar.version DESC LIMIT 1) r ON true
+	SELECT a.grant_id, a.id, a.seq, lr.held_on, fev.first_at AS first_evidence, COALESCE(t.present, 0) AS present
+	FROM lr JOIN activities a ON a.id = lr.activity_id
 	LEFT JOIN fev ON fev.grant_id = a.grant_id AND fev.activity_id = a.id
-	WHERE c.in_scope),
+	LEFT JOIN (SELECT realization_id, count(*) AS present FROM activity_attendees
+	           WHERE realization_id IN (SELECT id FROM lr) GROUP BY realization_id) t ON t.realization_id = lr.id),
 peers AS (
 	SELECT c.program_id, c.kind, count(*) AS n,
 	       percentile_cont($13) WITHIN GROUP (ORDER BY COALESCE(xg.spent, 0)) AS p_spent,
@@ -117,17 +119,20 @@ sig AS (
 	       'max_days', max(CAST(first_evidence AT TIME ZONE 'Asia/Jakarta' AS date) - held_on), 'after_days', CAST($11 AS int))
 	FROM ses WHERE CAST(first_evidence AT TIME ZONE 'Asia/Jakarta' AS date) - held_on > $11 GROUP BY grant_id
 	UNION ALL
-	SELECT c.id, 'outside_period', jsonb_build_object('expense_ids', array_agg(x.id ORDER BY x.id), 'count', count(*))
+	SELECT c.id, 'outside_period', jsonb_build_object('expense_ids', o.ids, 'count', o.n)
 	FROM pg c
 	JOIN (SELECT grant_id, min(first_on) AS first_on, max(last_on) AS last_on FROM xl GROUP BY grant_id) s
 	     ON s.grant_id = c.id AND (s.first_on < c.first_transfer OR s.last_on > c.activity_ends_on)
-	JOIN expenses x ON x.grant_id = c.id AND x.voided_at IS NULL
-	     AND (x.spent_on < c.first_transfer OR x.spent_on > c.activity_ends_on)
-	GROUP BY c.id
+	CROSS JOIN LATERAL (SELECT array_agg(x.id ORDER BY x.id) AS ids, count(*) AS n FROM expenses x
+		WHERE x.grant_id = c.id AND x.voided_at IS NULL
+		  AND (x.spent_on < c.first_transfer OR x.spent_on > c.activity_ends_on)) o
 	UNION ALL
-	SELECT grant_id, 'no_session', jsonb_build_object('expense_ids', array_agg(id ORDER BY id), 'count', count(*))
-	FROM (SELECT xl.grant_id, unnest(xl.unassigned) AS id FROM xl JOIN budget_lines b ON b.id = xl.budget_line_id
-	      WHERE xl.unassigned IS NOT NULL AND b.category = ANY($5)) o GROUP BY grant_id
+	SELECT xl.grant_id, 'no_session', jsonb_build_object('expense_ids', array_agg(y.id ORDER BY y.id), 'count', count(*))
+	FROM xl JOIN budget_lines b ON b.id = xl.budget_line_id AND b.category = ANY($5)
+	CROSS JOIN LATERAL (SELECT y.id FROM expenses y WHERE y.grant_id = xl.grant_id AND y.budget_line_id = xl.budget_line_id
+		AND y.activity_id IS NULL AND y.voided_at IS NULL) y
+	WHERE xl.unassigned > 0
+	GROUP BY xl.grant_id
 	UNION ALL
 	SELECT xl.grant_id, 'line_spike', jsonb_build_object('budget_line_ids', array_agg(xl.budget_line_id ORDER BY b.seq),
 	       'count', count(*), 'last_day', min(c.last_day), 'percent', CAST($10 AS int))
@@ -170,7 +175,9 @@ func (tx *Tx) RiskSignals(ctx context.Context, f RiskFilter) ([]workflow.RiskIte
 	// The expenses are grouped per budget line of every grant at once
 	// (tens of thousands of groups): with the default 4 MB the aggregate
 	// sorts on disk instead of hashing in memory.
-	if _, err := tx.x.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+	// JIT compiling this many expressions costs seconds and saves nothing
+	// on a statement that runs once.
+	if _, err := tx.x.ExecContext(ctx, `SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`); err != nil {
 		return nil, mapErr(err)
 	}
 	rows, err := tx.x.QueryxContext(ctx, RiskQuery, RiskArgs(f)...)
