@@ -46,6 +46,7 @@ type config struct {
 	rounds        int           // interleaved rounds of the read and write phases
 	quick         bool
 	only          string // GRANTFLOW_BENCH_ONLY: "risk" runs the risk ranking phase alone
+	riskReuse     bool   // GRANTFLOW_BENCH_RISK_REUSE=1: the risk phase reuses its loaded database
 }
 
 func main() {
@@ -77,7 +78,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := config{dsn: benchURL(getenv("GRANTFLOW_BENCH_DATABASE_URL")), duration: *duration, grants: *nGrants,
-		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, only: getenv("GRANTFLOW_BENCH_ONLY")}
+		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, only: getenv("GRANTFLOW_BENCH_ONLY"),
+		riskReuse: getenv("GRANTFLOW_BENCH_RISK_REUSE") == "1"}
 	if cfg.quick {
 		if !set["grants"] {
 			cfg.grants = 300
