@@ -147,12 +147,17 @@ func newRiskWorld(t *testing.T) *riskWorld {
 		return &obj
 	}
 	// spend records an expense with a PDF receipt (no photo facts), the
-	// same file for the same note.
+	// same file for the same note: made once, since actSheet leaves fpdf's
+	// ModDate at the current second, so two calls may differ in bytes.
+	sheets := map[string][]byte{}
 	spend := func(v grants.View, cat string, activity int64, day string, amount int64, note string) {
 		t.Helper()
+		if sheets[note] == nil {
+			sheets[note] = actSheet(t, note)
+		}
 		if _, err := h.svc.RecordExpense(ctx, treasurer, v.ID, grants.ExpenseInput{SpentOn: workflow.MustDate(day),
 			BudgetLineID: line(v, cat), ActivityID: activity, Vendor: "Toko dan Katering Barokah", Description: "Belanja " + cat,
-			Amount: amount}, ingest(actSheet(t, note))); err != nil {
+			Amount: amount}, ingest(sheets[note])); err != nil {
 			t.Fatalf("expense %s %d on %s: %v %+v", cat, amount, day, err, err)
 		}
 	}
