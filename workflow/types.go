@@ -144,8 +144,11 @@ type Program struct {
 	RequireChairConfirmation bool `json:"require_chair_confirmation"`
 	// AuditSampleSize is how many expenses an audit sample draws; 0 means
 	// ceil(√n) (AuditSampleSize), never fewer than MinAuditSample.
-	AuditSampleSize int       `json:"audit_sample_size" validate:"min=0,max=10000" label:"Ukuran sampel audit"`
-	CreatedAt       time.Time `json:"created_at"`
+	AuditSampleSize int `json:"audit_sample_size" validate:"min=0,max=10000" label:"Ukuran sampel audit"`
+	// RiskWeights overrides DefaultRiskWeights per signal code (risk.go);
+	// omitted codes keep their default, 0 switches a signal off.
+	RiskWeights map[string]int `json:"risk_weights,omitempty" validate:"dive,keys,riskcode,endkeys,min=0,max=100" label:"Bobot risiko"`
+	CreatedAt   time.Time      `json:"created_at"`
 }
 
 // Position is a member's position in the group.

@@ -16,11 +16,14 @@
 // Usage:
 //
 //	go run ./cmd/bench [-quick] [-duration 10s] [-rounds 5] [-grants 10000] [-clients 64] [-upload-clients 16]
-//	                   [-phases reads,writes,uploads,memory,reports]
+//	                   [-phases reads,writes,uploads,memory,reports,risk]
 //
 // The API reads are compared with PostgreSQL's own select-only benchmark
 // (pgbench -S, scale 10, on a scratch database beside the bench's) run in
 // the same rounds with the same client counts.
+//
+// -phases risk alone runs only the risk ranking over its own 10 000 grants × 300 expenses
+// (cmd/bench/audit.go); GRANTFLOW_BENCH_RISK_REUSE=1 reuses that loaded database.
 package main
 
 import (
@@ -55,10 +58,11 @@ type config struct {
 	phases        map[string]bool // which groups of phases run (-phases)
 	pool          int             // the service's pool size; 0: postgres.DefaultMaxConns
 	cpuProfile    string          // -cpuprofile: where to write the CPU profile of the load phases
+	riskReuse     bool            // GRANTFLOW_BENCH_RISK_REUSE=1: the risk phase reuses its loaded database
 }
 
 // phaseNames are the groups of phases -phases selects from.
-var phaseNames = []string{"reads", "writes", "uploads", "memory", "reports"}
+var phaseNames = []string{"reads", "writes", "uploads", "memory", "reports", "risk"}
 
 func main() {
 	cfg, err := parseFlags(os.Args[1:], os.Getenv)
@@ -93,7 +97,8 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := config{dsn: benchURL(getenv("GRANTFLOW_BENCH_DATABASE_URL")), duration: *duration, grants: *nGrants,
-		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}, pool: *pool, cpuProfile: *cpuProfile}
+		clients: *clients, uploadClients: *upClients, rounds: *rounds, quick: *quick, phases: map[string]bool{}, pool: *pool, cpuProfile: *cpuProfile,
+		riskReuse: getenv("GRANTFLOW_BENCH_RISK_REUSE") == "1"}
 	for _, p := range strings.Split(*phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(phaseNames, p) {
@@ -148,6 +153,10 @@ type row struct {
 // failed requests are counted in the table, not returned.
 func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	t0, loadStart := time.Now(), loadAvg()
+	if len(cfg.phases) == 1 && cfg.phases["risk"] {
+		riskBench(ctx, cfg, out, log) // it loads a database of its own: no seeding
+		return nil
+	}
 	storeDir, err := os.MkdirTemp("", "grantflow-bench-")
 	if err != nil {
 		return err
@@ -273,6 +282,9 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		runAudit(out, log, cfg.quick)
 		monitorBench(ctx, cfg, out, log)
 		activitiesBench(ctx, cfg, out, log)
+	}
+	if cfg.phases["risk"] {
+		riskBench(ctx, cfg, out, log)
 	}
 	fmt.Fprintf(log, "total %.0f s\n", time.Since(t0).Seconds())
 	return nil

@@ -41,8 +41,10 @@ func (s *Service) recordPhotoFacts(ctx context.Context, sha256 string) error {
 	if err != nil {
 		return err
 	}
-	return s.db.SavePhotoFacts(ctx, postgres.PhotoFacts{SHA256: sha256, PHash: f.PHash, TakenAt: f.TakenAt,
-		TakenZoned: f.TakenAtZoned, HasGPS: f.HasGPS, Latitude: f.Latitude, Longitude: f.Longitude})
+	return s.db.InTx(ctx, func(tx *postgres.Tx) error {
+		return tx.SavePhotoFacts(ctx, postgres.PhotoFacts{SHA256: sha256, PHash: f.PHash, TakenAt: f.TakenAt,
+			TakenZoned: f.TakenAtZoned, HasGPS: f.HasGPS, Latitude: f.Latitude, Longitude: f.Longitude}, evidence.PhotoReuseDistance)
+	})
 }
 
 // PhotoFlag is one plausibility flag of an image: photo_reused or

@@ -32,11 +32,24 @@ type PhotoFacts struct {
 	Longitude  float64
 }
 
+// photoMatchLock is the advisory lock key under which photo facts and
+// their matches are saved ("photomat"): two images saved at once would
+// otherwise each miss the other, each statement seeing only committed facts.
+const photoMatchLock = 0x70686f746f6d6174
+
 // SavePhotoFacts records the facts of a stored image once; facts already
 // recorded for the same bytes are kept (they are facts of immutable content).
-func (q q) SavePhotoFacts(ctx context.Context, f PhotoFacts) error {
-	const query = `INSERT INTO photo_facts (sha256, phash, taken_at, taken_zoned, latitude, longitude)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`
+// A new image's pairs with every recorded image within maxBits bits of its
+// perceptual hash are recorded with it in photo_matches (both directions),
+// so the risk ranking joins them instead of comparing every pair.
+func (tx *Tx) SavePhotoFacts(ctx context.Context, f PhotoFacts, maxBits int) error {
+	const query = `WITH f AS (INSERT INTO photo_facts (sha256, phash, taken_at, taken_zoned, latitude, longitude)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING RETURNING sha256, phash),
+		m AS (SELECT f.sha256 AS a, p.sha256 AS b, bit_count(CAST(f.phash # p.phash AS bit(64))) AS d
+			FROM f JOIN photo_facts p ON p.sha256 <> f.sha256
+			WHERE bit_count(CAST(f.phash # p.phash AS bit(64))) <= $7)
+		INSERT INTO photo_matches (sha256, other_sha256, distance)
+		SELECT a, b, d FROM m UNION ALL SELECT b, a, d FROM m`
 	var taken sql.NullTime
 	if !f.TakenAt.IsZero() {
 		taken = sql.NullTime{Time: f.TakenAt, Valid: true}
@@ -45,9 +58,12 @@ func (q q) SavePhotoFacts(ctx context.Context, f PhotoFacts) error {
 	if f.HasGPS {
 		lat, lon = sql.NullFloat64{Float64: f.Latitude, Valid: true}, sql.NullFloat64{Float64: f.Longitude, Valid: true}
 	}
+	if _, err := tx.x.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(photoMatchLock)); err != nil {
+		return mapErr(err)
+	}
 	// The hash's 64 bits travel as a signed bigint: PostgreSQL has no
 	// unsigned type, and XOR and bit_count work on the same bits.
-	_, err := q.x.ExecContext(ctx, query, f.SHA256, int64(f.PHash), taken, f.TakenZoned, lat, lon)
+	_, err := tx.x.ExecContext(ctx, query, f.SHA256, int64(f.PHash), taken, f.TakenZoned, lat, lon, maxBits)
 	return mapErr(err)
 }
 

@@ -17,6 +17,8 @@ type programSettings struct {
 	// Absent in rows stored before issue #13: false, the default.
 	RequireChairConfirmation bool `json:"require_chair_confirmation,omitempty"`
 	AuditSampleSize          int  `json:"audit_sample_size,omitempty"`
+	// Absent unless the programme overrides DefaultRiskWeights.
+	RiskWeights map[string]int `json:"risk_weights,omitempty"`
 }
 
 const programColumns = `id, name, year, proposal_opens_on, proposal_closes_on, activity_ends_on, report_due_on,
@@ -35,13 +37,13 @@ func scanProgram(sc interface{ Scan(...any) error }) (workflow.Program, error) {
 		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program rusak")
 	}
 	p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates = s.Ceilings, s.ActivityRules, s.TranchePercents, s.Categories, s.TaxRates
-	p.RequireChairConfirmation, p.AuditSampleSize = s.RequireChairConfirmation, s.AuditSampleSize
+	p.RequireChairConfirmation, p.AuditSampleSize, p.RiskWeights = s.RequireChairConfirmation, s.AuditSampleSize, s.RiskWeights
 	return p, nil
 }
 
 // CreateProgram inserts p (already validated) and returns it with its id.
 func (q q) CreateProgram(ctx context.Context, p workflow.Program) (workflow.Program, error) {
-	settings, err := json.Marshal(programSettings{p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates, p.RequireChairConfirmation, p.AuditSampleSize})
+	settings, err := json.Marshal(programSettings{p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates, p.RequireChairConfirmation, p.AuditSampleSize, p.RiskWeights})
 	if err != nil {
 		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program tidak dapat disimpan")
 	}

@@ -74,6 +74,8 @@ func instance() (*validator.Validate, ut.Translator) {
 		custom("digits", digits, "{0} hanya boleh berisi angka")
 		custom("codeword", codeword, "{0} hanya boleh huruf kecil a-z dan garis bawah")
 		custom("notblank", notBlank, "{0} wajib diisi")
+		custom("riskcode", func(fl validator.FieldLevel) bool { return workflow.IsRiskCode(fl.Field().String()) },
+			"{0} memakai kode sinyal risiko yang tidak dikenal")
 	})
 	return valid, trans
 }

@@ -13,6 +13,7 @@ func (s *Server) auditRoutes(api fiber.Router) {
 	api.Post("/grants/:id/audit-sample", s.drawAuditSample)
 	api.Get("/grants/:id/audit-sample", s.auditSample)
 	api.Post("/grants/:id/audit-sample/:eid/finding", s.recordFinding)
+	api.Get("/audit/risk", s.riskRanking) // audit_risk.go
 }
 
 // drawAuditSample answers the new sample (201) with the seed that redraws it.

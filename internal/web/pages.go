@@ -469,6 +469,8 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	app.Get("/notifikasi", get(signed, s.notificationsPage)...)
 	app.Post("/notifikasi/:id/baca", post(signed, s.markReadPost)...)
 	app.Get("/lpj", get(signed, s.auditPage)...)
+	app.Get("/risiko", get(signed, s.riskPage)...)           // pages_risk.go
+	app.Get("/risiko/ekspor", get(signed, s.riskRanking)...) // the API's export, with the page's session
 	admin := append(signed[:len(signed):len(signed)], requireAdmin)
 	app.Get("/admin/program", get(admin, s.programsPage)...)
 	app.Post("/admin/program", post(admin, s.programPost)...)
