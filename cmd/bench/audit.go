@@ -289,9 +289,13 @@ func loadRisk(ctx context.Context, db *postgres.DB, n int, programID, userID int
 		args []any
 	}{
 		{`SET session_replication_role = replica`, nil},
-		{`INSERT INTO groups (kind, name, level, province, regency, sk_number, bank_name, bank_account_number, bank_account_name)
+		// Made-up regions with made-up codes of their own, as the
+		// monitoring bench's (every group names its region by code, 0142).
+		{`INSERT INTO groups (kind, name, level, province, regency, province_code, regency_code, sk_number, bank_name,
+				bank_account_number, bank_account_name)
 			SELECT (ARRAY['KKG', 'MGMP', 'MGBK', 'KKM', 'POKJAWAS'])[1 + i % 5], 'Kelompok Risiko ' || i, 'MI',
-				'Provinsi ' || (i % 34), 'Kabupaten ' || (i % 34) || '-' || (i % 15), 'SK-' || i, 'BSI', '8' || i, 'Kelompok Risiko ' || i
+				'Provinsi ' || (i % 34), 'Kabupaten ' || (i % 34) || '-' || (i % 15), 'B' || (i % 34), 'B' || (i % 34) || '.' || (i % 15),
+				'SK-' || i, 'BSI', '8' || i, 'Kelompok Risiko ' || i
 			FROM generate_series(1, $1) i ORDER BY i`, []any{n}},
 		{`INSERT INTO members (group_id, seq, name, nip, madrasah, position)
 			SELECT g, k, 'Anggota ' || k, lpad(CAST(g * 100 + k AS text), 18, '0'), 'MIN 1',
