@@ -25,6 +25,11 @@ CREATE TABLE risk_line_facts (
     first_on       date   NOT NULL,
     last_on        date   NOT NULL,
     unassigned     bigint NOT NULL,  -- how many name no session
+    -- risk_facts' round_unit and round_min, written with them: the ranking
+    -- filters the lines by value, without a join whose plan would rest on
+    -- statistics a table filled a moment ago does not have yet.
+    round_unit     bigint NOT NULL,
+    round_min      bigint NOT NULL,
     PRIMARY KEY (grant_id, budget_line_id)
 );
 

@@ -181,18 +181,20 @@ func riskLineAgg(unit, least string) string {
 // aggregated from their expenses here, one index descent per grant
 // (expenses_risk), so the result is the from-scratch one (RiskScratchQuery)
 // whatever the refresh did or did not get to: the facts only save work.
-var RiskQuery = strings.Replace(riskQueryTemplate, "%XL%", `fresh AS MATERIALIZED (
-	SELECT k.grant_id FROM risk_facts k
-	WHERE k.grant_id IN (SELECT id FROM pg) AND k.round_unit = $6 AND k.round_min = $7
-	  AND NOT EXISTS (SELECT 1 FROM risk_dirty d WHERE d.grant_id = k.grant_id)),
-xl AS MATERIALIZED (
+// Every test of freshness is a NOT IN over a small set (a hashed subplan):
+// no join whose plan depends on the facts' statistics.
+// Lines of grants outside the ranking do no harm: every signal is joined
+// with pg in the end.
+var RiskQuery = strings.Replace(riskQueryTemplate, "%XL%", `xl AS MATERIALIZED (
 	SELECT f.grant_id, f.budget_line_id, CAST(f.spent AS numeric) AS spent, f.n, f.round_n, f.first_on, f.last_on, f.unassigned
-	FROM risk_line_facts f WHERE f.grant_id IN (SELECT grant_id FROM fresh)
+	FROM risk_line_facts f
+	WHERE f.round_unit = $6 AND f.round_min = $7 AND f.grant_id NOT IN (SELECT grant_id FROM risk_dirty)
 	UNION ALL
 	SELECT c.id, l.* FROM pg c
 	CROSS JOIN LATERAL (SELECT x.budget_line_id, `+riskLineAgg("$6", "$7")+`
 		FROM expenses x WHERE x.grant_id = c.id AND x.voided_at IS NULL GROUP BY x.budget_line_id) l
-	WHERE c.id NOT IN (SELECT grant_id FROM fresh)),
+	WHERE c.id NOT IN (SELECT k.grant_id FROM risk_facts k
+		WHERE k.round_unit = $6 AND k.round_min = $7 AND k.grant_id NOT IN (SELECT grant_id FROM risk_dirty))),
 `, 1)
 
 // RiskScratchQuery is RiskQuery computed from the expenses alone, in one
@@ -253,8 +255,8 @@ func (db *DB) RefreshRiskFacts(ctx context.Context) (int, bool, error) {
 			return nil
 		}
 		fill := `WITH lines AS (
-			INSERT INTO risk_line_facts (grant_id, budget_line_id, spent, n, round_n, first_on, last_on, unassigned)
-			SELECT x.grant_id, x.budget_line_id, ` + riskLineAgg("$1", "$2") + `
+			INSERT INTO risk_line_facts (grant_id, budget_line_id, spent, n, round_n, first_on, last_on, unassigned, round_unit, round_min)
+			SELECT x.grant_id, x.budget_line_id, ` + riskLineAgg("$1", "$2") + `, $1, $2
 			FROM expenses x WHERE x.voided_at IS NULL AND x.grant_id = ANY($3)
 			GROUP BY x.grant_id, x.budget_line_id)
 		INSERT INTO risk_facts AS k (grant_id, round_unit, round_min) SELECT unnest(CAST($3 AS bigint[])), $1, $2
