@@ -268,7 +268,7 @@ func runRiskBench(ctx context.Context, cfg config, out, log io.Writer) error {
 	var w strings.Builder
 	fmt.Fprintf(&w, "\nrisk ranking: %d grants, %d expenses (medians of %d interleaved rounds; load average %s at start, %s at end; %d CPUs)\n",
 		n, n*riskExpenses, riskRounds, loadStart, loadAvg(), runtime.NumCPU())
-	fmt.Fprintf(&w, "  first refresh of the stored facts (%d grants, every expense read once): %s\n", filled, ms(firstRefresh))
+	fmt.Fprintf(&w, "  refresh of the stored facts before the rounds: %d grants computed in %s (all of them after a load)\n", filled, ms(firstRefresh))
 	r := median(phases[1].ds)
 	for i, p := range phases {
 		d := median(p.ds)
