@@ -594,7 +594,8 @@ func TestRiskWeightsSetting(t *testing.T) {
 // TestRiskFactsFollowWrites: the ranking read from the stored expense facts
 // (risk_line_facts) equals the one computed from the expenses alone after
 // expenses are recorded and voided — while the grants are still marked
-// (read live) and after the next ranking refreshed their facts.
+// (read live) and after the next ranking refreshed their facts — and a
+// void committed while a ranking refreshes keeps its mark.
 func TestRiskFactsFollowWrites(t *testing.T) {
 	t.Parallel()
 	w := newRiskWorld(t)
@@ -711,4 +712,40 @@ func TestRiskFactsFollowWrites(t *testing.T) {
 	if refreshed := same("refreshed"); !reflect.DeepEqual(refreshed, marked) {
 		t.Errorf("refreshed signals %v, marked %v", refreshed, marked)
 	}
+
+	// A void still uncommitted while a ranking refreshes: its mark is not
+	// the refresh's to take, so once committed the grant is read live.
+	xs, err := h.svc.Expenses(ctx, treasurer, clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voidLast("duplicate_receipt") // a committed mark, for the refresh to take meanwhile
+	writer, err := h.db.SQL().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback()
+	if _, err := writer.Exec(`UPDATE expenses SET voided_at = now(), voided_by = $2, void_reason = 'Uji pembatalan bersamaan'
+		WHERE id = $1`, xs[0].ID, treasurer.UserID); err != nil {
+		t.Fatal(err)
+	}
+	h.risk(t, "verifier", "")
+	if err := writer.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if marks := count(`SELECT count(*) FROM risk_dirty WHERE grant_id = $1`, clean); marks != 1 {
+		t.Fatalf("clean: %d marks after the concurrent void, want 1", marks)
+	}
+	if n := count(`SELECT CAST(sum(n) AS int) FROM risk_line_facts WHERE grant_id = $1`, clean); n != 4 {
+		t.Errorf("clean: facts count %d standing expenses, want the 4 stored before the void", n)
+	}
+	same("concurrent void")
+	h.risk(t, "verifier", "")
+	if marks := count(`SELECT count(*) FROM risk_dirty`); marks != 0 {
+		t.Fatalf("%d marks after the next ranking", marks)
+	}
+	if n := count(`SELECT CAST(sum(n) AS int) FROM risk_line_facts WHERE grant_id = $1`, clean); n != 3 {
+		t.Errorf("clean: facts count %d standing expenses after the next ranking, want 3", n)
+	}
+	same("after the concurrent void")
 }
