@@ -28,12 +28,19 @@ type RiskRanking struct {
 // weighted risk signals of their rows: each signal weighed by its
 // programme's risk_weights, score descending, then number. The signals are
 // computed for all grants at once in one read-only snapshot
-// (postgres.RiskSignals); weighing and ordering are workflow's.
+// (postgres.RiskSignals); weighing and ordering are workflow's. Before it,
+// the stored expense facts of the grants whose expenses changed are brought
+// up to date in a short read-write transaction of their own
+// (postgres.RefreshRiskFacts); the read is right without it (what is still
+// marked is read from the expenses), only slower.
 func (s *Service) RiskRanking(ctx context.Context, a workflow.Actor, in RiskInput) (RiskRanking, error) {
 	if err := require(a, workflow.RoleAuditor, workflow.RoleVerifier); err != nil {
 		return RiskRanking{}, workflow.Errorf(workflow.EForbidden, "hanya auditor dan verifikator yang dapat melihat peringkat risiko")
 	}
 	if err := validate.Err(in, "permintaan peringkat risiko tidak valid"); err != nil {
+		return RiskRanking{}, err
+	}
+	if _, _, err := s.db.RefreshRiskFacts(ctx); err != nil {
 		return RiskRanking{}, err
 	}
 	var items []workflow.RiskItem

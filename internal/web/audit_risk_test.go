@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"grantflow/internal/evidence"
 	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
+	"grantflow/internal/postgres"
 	"grantflow/workflow"
 )
 
@@ -587,4 +589,163 @@ func TestRiskWeightsSetting(t *testing.T) {
 	if _, ok := back.RiskWeights[workflow.RiskRoundAmount]; !ok {
 		t.Fatalf("a weight of 0 was dropped: %v", back.RiskWeights)
 	}
+}
+
+// TestRiskFactsFollowWrites: the ranking read from the stored expense facts
+// (risk_line_facts) equals the one computed from the expenses alone after
+// expenses are recorded and voided — while the grants are still marked
+// (read live) and after the next ranking refreshed their facts — and a
+// void committed while a ranking refreshes keeps its mark.
+func TestRiskFactsFollowWrites(t *testing.T) {
+	t.Parallel()
+	w := newRiskWorld(t)
+	h := w.h
+	ctx := context.Background()
+	treasurer := h.actor("treasurerA")
+	f := postgres.RiskFilter{Today: h.svc.Today(), PhotoReuseBits: evidence.PhotoReuseDistance}
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := h.db.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// same returns the signal codes of each grant from the stored facts,
+	// after checking that they equal the from-scratch ones in one snapshot.
+	same := func(stage string) map[int64][]string {
+		t.Helper()
+		var stored, scratch []workflow.RiskItem
+		if err := h.db.InReadTx(ctx, func(tx *postgres.Tx) error {
+			var err error
+			if stored, err = tx.RiskSignals(ctx, f); err != nil {
+				return err
+			}
+			scratch, err = tx.RiskSignalsFromScratch(ctx, f)
+			return err
+		}); err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		codes := map[int64][]string{}
+		for _, items := range [][]workflow.RiskItem{stored, scratch} {
+			slices.SortFunc(items, func(a, b workflow.RiskItem) int { return int(a.GrantID - b.GrantID) })
+			for i := range items {
+				slices.SortFunc(items[i].Signals, func(a, b workflow.RiskSignal) int { return strings.Compare(a.Code, b.Code) })
+			}
+		}
+		if len(stored) != len(w.ids) || !reflect.DeepEqual(stored, scratch) {
+			t.Fatalf("%s: from the facts\n%+v\nfrom scratch\n%+v", stage, stored, scratch)
+		}
+		for _, it := range stored {
+			for _, s := range it.Signals {
+				codes[it.GrantID] = append(codes[it.GrantID], s.Code)
+			}
+		}
+		return codes
+	}
+
+	h.risk(t, "verifier", "") // the first ranking stores every grant's facts
+	if n, marks := count(`SELECT count(*) FROM risk_facts`), count(`SELECT count(*) FROM risk_dirty`); n != len(w.ids) || marks != 0 {
+		t.Fatalf("after the first ranking: facts of %d grants, %d marks; want %d, 0", n, marks, len(w.ids))
+	}
+	before := same("stored")
+
+	// The clean grant gets three round receipts (round_amount); the grant
+	// spending after its activity end voids that expense (outside_period
+	// gone); "all" voids its last day's atk expense (line_spike gone).
+	clean := w.ids["clean"]
+	v, err := h.svc.Grant(ctx, treasurer, clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	konsumsi := v.Budget[slices.IndexFunc(v.Budget, func(l workflow.BudgetLine) bool { return l.Category == "konsumsi" })].ID
+	session := v.Activities[slices.IndexFunc(v.Activities, func(a workflow.Activity) bool { return strings.HasPrefix(a.Title, "In-1:") })].ID
+	for i := range 3 {
+		obj, err := h.svc.Ingest(ctx, bytes.NewReader(actSheet(t, fmt.Sprintf("nota bulat baru %d", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.RecordExpense(ctx, treasurer, clean, grants.ExpenseInput{SpentOn: workflow.MustDate("2026-03-06"),
+			BudgetLineID: konsumsi, ActivityID: session, Vendor: "Katering Barokah", Description: "Makan siang peserta",
+			Amount: 1_000_000}, &obj); err != nil {
+			t.Fatalf("round expense %d: %v", i, err)
+		}
+	}
+	voidLast := func(name string) {
+		t.Helper()
+		xs, err := h.svc.Expenses(ctx, treasurer, w.ids[name])
+		if err != nil || len(xs) == 0 {
+			t.Fatalf("%s: %d expenses, %v", name, len(xs), err)
+		}
+		last := slices.MaxFunc(xs, func(a, b workflow.Expense) int { return int(a.ID - b.ID) })
+		if _, err := h.svc.VoidExpense(ctx, treasurer, w.ids[name], last.ID, "Salah catat, dibatalkan"); err != nil {
+			t.Fatalf("%s: void: %v", name, err)
+		}
+	}
+	voidLast("outside_period")
+	voidLast("all")
+
+	// Marked, not yet refreshed: those three grants are read live.
+	if marks := count(`SELECT count(DISTINCT grant_id) FROM risk_dirty`); marks != 3 {
+		t.Fatalf("%d grants marked, want 3", marks)
+	}
+	marked := same("marked")
+	for _, c := range []struct {
+		name, code string
+		had, has   bool
+	}{{"clean", workflow.RiskRoundAmount, false, true}, {"outside_period", workflow.RiskOutsidePeriod, true, false},
+		{"all", workflow.RiskLineSpike, true, false}} {
+		id := w.ids[c.name]
+		if slices.Contains(before[id], c.code) != c.had || slices.Contains(marked[id], c.code) != c.has {
+			t.Errorf("%s: %s before %v after %v; want %v then %v", c.name, c.code, before[id], marked[id], c.had, c.has)
+		}
+	}
+
+	// The next ranking refreshes them: no mark left, their facts stored anew.
+	h.risk(t, "verifier", "")
+	if marks := count(`SELECT count(*) FROM risk_dirty`); marks != 0 {
+		t.Fatalf("%d marks after the ranking", marks)
+	}
+	if n := count(`SELECT CAST(sum(n) AS int) FROM risk_line_facts WHERE grant_id = $1`, clean); n != 4 {
+		t.Errorf("clean: facts count %d standing expenses, want 4", n)
+	}
+	if refreshed := same("refreshed"); !reflect.DeepEqual(refreshed, marked) {
+		t.Errorf("refreshed signals %v, marked %v", refreshed, marked)
+	}
+
+	// A void still uncommitted while a ranking refreshes: its mark is not
+	// the refresh's to take, so once committed the grant is read live.
+	xs, err := h.svc.Expenses(ctx, treasurer, clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voidLast("duplicate_receipt") // a committed mark, for the refresh to take meanwhile
+	writer, err := h.db.SQL().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback()
+	if _, err := writer.Exec(`UPDATE expenses SET voided_at = now(), voided_by = $2, void_reason = 'Uji pembatalan bersamaan'
+		WHERE id = $1`, xs[0].ID, treasurer.UserID); err != nil {
+		t.Fatal(err)
+	}
+	h.risk(t, "verifier", "")
+	if err := writer.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if marks := count(`SELECT count(*) FROM risk_dirty WHERE grant_id = $1`, clean); marks != 1 {
+		t.Fatalf("clean: %d marks after the concurrent void, want 1", marks)
+	}
+	if n := count(`SELECT CAST(sum(n) AS int) FROM risk_line_facts WHERE grant_id = $1`, clean); n != 4 {
+		t.Errorf("clean: facts count %d standing expenses, want the 4 stored before the void", n)
+	}
+	same("concurrent void")
+	h.risk(t, "verifier", "")
+	if marks := count(`SELECT count(*) FROM risk_dirty`); marks != 0 {
+		t.Fatalf("%d marks after the next ranking", marks)
+	}
+	if n := count(`SELECT CAST(sum(n) AS int) FROM risk_line_facts WHERE grant_id = $1`, clean); n != 3 {
+		t.Errorf("clean: facts count %d standing expenses after the next ranking, want 3", n)
+	}
+	same("after the concurrent void")
 }
