@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"time"
@@ -58,23 +57,15 @@ type actWorld struct {
 }
 
 func runActivitiesBench(ctx context.Context, cfg config, out, log io.Writer) error {
-	u, err := url.Parse(cfg.dsn)
+	dsn, err := phaseDSN(cfg.dsn, "_activities")
 	if err != nil {
 		return err
 	}
-	u.Path += "_activities"
-	dsn := u.String()
-	if err := recreateDatabase(ctx, dsn); err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, dsn)
+	db, err := freshDatabase(ctx, dsn, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	dir, err := os.MkdirTemp("", "grantflow-bench-activities-")
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -88,25 +87,15 @@ func riskBench(ctx context.Context, cfg config, out, log io.Writer) {
 }
 
 func runRiskBench(ctx context.Context, cfg config, out, log io.Writer) error {
-	u, err := url.Parse(cfg.dsn)
+	dsn, err := phaseDSN(cfg.dsn, "_risk")
 	if err != nil {
 		return err
 	}
-	u.Path += "_risk"
-	dsn := u.String()
-	if !cfg.riskReuse {
-		if err := recreateDatabase(ctx, dsn); err != nil {
-			return err
-		}
-	}
-	db, err := postgres.Open(ctx, dsn)
+	db, err := freshDatabase(ctx, dsn, !cfg.riskReuse)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	n := riskGrants
 	if cfg.quick {
 		n = 500

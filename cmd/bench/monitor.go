@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"time"
 
@@ -43,14 +42,7 @@ func monitorBench(ctx context.Context, cfg config, out, log io.Writer) {
 	}
 }
 
-func monitorDSN(dsn string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", err
-	}
-	u.Path += "_monitor"
-	return u.String(), nil
-}
+func monitorDSN(dsn string) (string, error) { return phaseDSN(dsn, "_monitor") }
 
 // runMonitorBench seeds its database and measures. With keep, a database
 // left seeded by an earlier run of the same size is used again (its scan
@@ -72,17 +64,11 @@ func runMonitorBench(ctx context.Context, cfg config, keep bool, out, log io.Wri
 			return measureMonitor(ctx, db, groups, meetings, out, log)
 		}
 	}
-	if err := recreateDatabase(ctx, dsn); err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, dsn)
+	db, err := freshDatabase(ctx, dsn, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := grants.New(db, grants.Options{})
 	defer svc.Close()
 	today := workflow.DateOf(time.Now().In(workflow.Jakarta))

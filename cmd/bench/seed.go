@@ -86,21 +86,44 @@ func recreateDatabase(ctx context.Context, dsn string) error {
 	return err
 }
 
+// phaseDSN names the database of one phase beside the bench's own:
+// dsn's database name with suffix appended ("_monitor", "_risk").
+func phaseDSN(dsn, suffix string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", err)
+	}
+	u.Path += suffix
+	return u.String(), nil
+}
+
+// freshDatabase drops the database named in dsn (when recreate), opens it
+// (postgres.Open creates it when missing) and migrates it.
+func freshDatabase(ctx context.Context, dsn string, recreate bool) (*postgres.DB, error) {
+	if recreate {
+		if err := recreateDatabase(ctx, dsn); err != nil {
+			return nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // seed builds a fresh database and fills it through grants.Service: staff,
 // programmes with a big pool, 100 groups with their chairs, cfg.grants
 // submitted grants, cfg.funded of them funded with a treasurer each, and the
 // sessions the load clients use. Progress goes to log. It returns the first
 // error any step meets.
 func seed(ctx context.Context, cfg config, storeDir string, log io.Writer) (*world, error) {
-	if err := recreateDatabase(ctx, cfg.dsn); err != nil {
-		return nil, err
-	}
-	db, err := postgres.Open(ctx, cfg.dsn)
+	db, err := freshDatabase(ctx, cfg.dsn, true)
 	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
 	st, err := evidence.NewLocal(storeDir)
