@@ -69,11 +69,7 @@ const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*, act.*, bud.*,
 	FROM grants g
 	JOIN LATERAL (SELECT ` + groupColumns + ` FROM groups WHERE id = g.group_id) gr ON true
 	JOIN LATERAL (SELECT ` + programColumns + ` FROM programs WHERE id = g.program_id) p ON true
-	JOIN LATERAL (SELECT ` + activityArrays + ` FROM (` + activitiesSelect + ` WHERE a.grant_id = g.id ORDER BY a.seq) x) act ON true
-	JOIN LATERAL (SELECT ` + budgetArrays + ` FROM (
-		SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
-			COALESCE((SELECT sum(s.amount) FROM expenses s WHERE s.budget_line_id = b.id AND s.voided_at IS NULL), 0)::bigint AS spent
-		FROM budget_lines b WHERE b.grant_id = g.id ORDER BY b.seq) x) bud ON true
+` + grantLists + `
 	LEFT JOIN grant_reports rep ON rep.grant_id = g.id AND g.state = 'closed'` + grantMoney + `
 	WHERE g.id = $1`
 
@@ -229,6 +225,16 @@ func scanParts(row scanner, parts ...func(scanner) error) error {
 	}
 	return step(0)
 }
+
+// grantLists joins the activities (act) and budget lines (bud) of the
+// grant g as activityArrays and budgetArrays, for activityCols and
+// budgetCols to scan.
+const grantLists = `
+	JOIN LATERAL (SELECT ` + activityArrays + ` FROM (` + activitiesSelect + ` WHERE a.grant_id = g.id ORDER BY a.seq) x) act ON true
+	JOIN LATERAL (SELECT ` + budgetArrays + ` FROM (
+		SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
+			COALESCE((SELECT sum(s.amount) FROM expenses s WHERE s.budget_line_id = b.id AND s.voided_at IS NULL), 0)::bigint AS spent
+		FROM budget_lines b WHERE b.grant_id = g.id ORDER BY b.seq) x) bud ON true`
 
 // activityArrays aggregates the rows of activitiesSelect, aliased x, into
 // one array per column, scanned by activityCols. One aggregate node feeds
