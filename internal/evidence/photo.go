@@ -60,6 +60,28 @@ type PhotoFacts struct {
 // JPEG or PNG or is larger than the bound, the context's error when ctx ends
 // while waiting for a decoding slot, and EInternal when hashing fails.
 func InspectPhoto(ctx context.Context, data []byte) (PhotoFacts, error) {
+	facts, _, err := inspect(ctx, data, false)
+	return facts, err
+}
+
+// InspectAndPreview is InspectPhoto and MakePreview of one stored original
+// (data, its bytes) with one decoding of the pixels instead of two: the
+// background worker does both for every uploaded photo, and decoding a
+// phone photo is most of either. The preview is stored in st and returned
+// (nil when the image gets none, as MakePreview); an image whose pixels do
+// not decode answers InspectPhoto's EUnsupported error and no preview.
+func InspectAndPreview(ctx context.Context, st Store, data []byte) (PhotoFacts, *Object, error) {
+	facts, prev, err := inspect(ctx, data, true)
+	if err != nil || prev == nil {
+		return facts, nil, err
+	}
+	p, err := storePreview(ctx, st, prev)
+	return facts, p, err
+}
+
+// inspect decodes data once and returns its PhotoFacts and, withPreview,
+// the preview's pixels (nil for images above maxPixels, as decodeScaled).
+func inspect(ctx context.Context, data []byte, withPreview bool) (PhotoFacts, image.Image, error) {
 	mime, _ := allowed(data)
 	var decode func([]byte) (image.Image, error)
 	switch mime {
@@ -68,49 +90,51 @@ func InspectPhoto(ctx context.Context, data []byte) (PhotoFacts, error) {
 	case MIMEPNG:
 		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
 	default:
-		return PhotoFacts{}, workflow.Errorf(workflow.EUnsupported, "Hanya foto JPEG atau PNG yang dapat diperiksa.")
+		return PhotoFacts{}, nil, workflow.Errorf(workflow.EUnsupported, "Hanya foto JPEG atau PNG yang dapat diperiksa.")
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return PhotoFacts{}, corrupt(err)
+		return PhotoFacts{}, nil, corrupt(err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxIngestPixels || cfg.Width <= 0 || cfg.Height <= 0 {
-		return PhotoFacts{}, workflow.Errorf(workflow.EUnsupported, "%s Gambar %d×%d piksel melebihi batas %d megapiksel.",
+		return PhotoFacts{}, nil, workflow.Errorf(workflow.EUnsupported, "%s Gambar %d×%d piksel melebihi batas %d megapiksel.",
 			msgCorrupt, cfg.Width, cfg.Height, maxIngestPixels/1_000_000)
+	}
+	orientation := 1
+	if mime == MIMEJPEG {
+		orientation = jpegOrientation(bytes.NewReader(data))
 	}
 
 	select {
 	case previewSem <- struct{}{}:
 	case <-ctx.Done():
-		return PhotoFacts{}, ctx.Err()
+		return PhotoFacts{}, nil, ctx.Err()
 	}
+	defer func() { <-previewSem }()
 	img, err := decode(data)
-	if err == nil && mime == MIMEJPEG {
+	if err != nil {
+		return PhotoFacts{}, nil, corrupt(err)
+	}
+	var prev image.Image
+	if withPreview && int64(cfg.Width)*int64(cfg.Height) <= maxPixels {
+		prev = scalePreview(img, orientation)
+	}
+	upright := img
+	if orientation != 1 {
 		// A phone stores a portrait shot on its side with an orientation
 		// tag; hash what people see, so that a copy re-saved upright by an
 		// editor (tag dropped, pixels turned) hashes the same.
-		if o := jpegOrientation(bytes.NewReader(data)); o != 1 {
-			rgba := image.NewRGBA(img.Bounds().Sub(img.Bounds().Min))
-			draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-			img = orient(rgba, o)
-		}
+		rgba := image.NewRGBA(img.Bounds().Sub(img.Bounds().Min))
+		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+		upright = orient(rgba, orientation)
 	}
-	var h *goimagehash.ImageHash
-	if err == nil {
-		h, err = goimagehash.PerceptionHash(img)
-		if err != nil {
-			<-previewSem
-			return PhotoFacts{}, workflow.Wrap(workflow.EInternal, err, "gagal menghitung sidik foto")
-		}
-	}
-	<-previewSem
+	h, err := goimagehash.PerceptionHash(upright)
 	if err != nil {
-		return PhotoFacts{}, corrupt(err)
+		return PhotoFacts{}, nil, workflow.Wrap(workflow.EInternal, err, "gagal menghitung sidik foto")
 	}
-
 	facts := PhotoFacts{PHash: h.GetHash()}
 	readExif(data, &facts)
-	return facts, nil
+	return facts, prev, nil
 }
 
 // PhotoDistance returns the Hamming distance between two PhotoFacts.PHash

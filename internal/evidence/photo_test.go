@@ -150,3 +150,56 @@ func hashOf(t *testing.T, data []byte) uint64 {
 	}
 	return f.PHash
 }
+
+// The worker's one decoding answers what InspectPhoto and MakePreview answer
+// apart: the same facts and a byte-identical preview, upright.
+func TestInspectAndPreviewIsBothApart(t *testing.T) {
+	plain := encodeJPEG(t, scene(4, 1600, 1200), 85)
+	for name, data := range map[string][]byte{
+		"jpeg":                 plain,
+		"jpeg on its side (6)": withExif(t, plain, 6),
+		"png":                  pngBytes(t, 640, 480),
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := localStore(t)
+			mime, _ := allowed(data)
+			f := tempFile(t, st, data)
+			if err := st.Put(t.Context(), sha(data), f, int64(len(data)), mime); err != nil {
+				t.Fatal(err)
+			}
+			discard(f)
+			wantFacts, err := InspectPhoto(t.Context(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPrev, err := MakePreview(t.Context(), st, sha(data), mime)
+			if err != nil || wantPrev == nil {
+				t.Fatalf("MakePreview: %v, %v", wantPrev, err)
+			}
+			facts, prev, err := InspectAndPreview(t.Context(), st, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if facts != wantFacts {
+				t.Errorf("facts %+v, want %+v", facts, wantFacts)
+			}
+			if prev == nil || *prev != *wantPrev {
+				t.Errorf("preview %+v, want %+v", prev, wantPrev)
+			}
+		})
+	}
+	t.Run("broken", func(t *testing.T) {
+		facts, prev, err := InspectAndPreview(t.Context(), localStore(t), plain[:300])
+		if workflow.ErrorCode(err) != workflow.EUnsupported || prev != nil || facts != (PhotoFacts{}) {
+			t.Errorf("cut JPEG: %+v, %v, %v; want EUnsupported and no preview", facts, prev, err)
+		}
+	})
+}
+
+func localStore(t *testing.T) *Local {
+	st, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -38,6 +38,11 @@ func preview(ctx context.Context, st Store, f *os.File, mime string) (*Object, e
 	if err != nil || img == nil {
 		return nil, err
 	}
+	return storePreview(ctx, st, img)
+}
+
+// storePreview encodes the preview's pixels as JPEG and stores them in st.
+func storePreview(ctx context.Context, st Store, img image.Image) (*Object, error) {
 	// A 1280 px JPEG is a few hundred kilobytes; buffering it is cheap.
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: previewQuality}); err != nil {
@@ -94,6 +99,11 @@ func decodeScaled(ctx context.Context, f *os.File, mime string) (image.Image, er
 	if err != nil {
 		return nil, nil
 	}
+	return scalePreview(src, orientation), nil
+}
+
+// scalePreview draws src on white at the preview's size, upright.
+func scalePreview(src image.Image, orientation int) image.Image {
 	sb := src.Bounds()
 	w, h := fit(sb.Dx(), sb.Dy(), previewMaxSide)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -105,7 +115,7 @@ func decodeScaled(ctx context.Context, f *os.File, mime string) (image.Image, er
 		// costs ~8× the CPU and a 75 MB buffer for a phone photo (make bench).
 		draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, sb, draw.Over, nil)
 	}
-	return orient(dst, orientation), nil
+	return orient(dst, orientation)
 }
 
 // fit returns w×h scaled down, keeping the aspect ratio, so that the long

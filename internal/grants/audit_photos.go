@@ -2,6 +2,7 @@ package grants
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -25,16 +26,51 @@ func (s *Service) recordPhotoFacts(ctx context.Context, sha256 string) error {
 	if s.store == nil {
 		return workflow.Errorf(workflow.EInternal, "penyimpanan berkas belum dikonfigurasi")
 	}
-	rc, err := s.store.Open(ctx, sha256)
+	data, err := s.readOriginal(ctx, sha256)
 	if err != nil {
 		return err
+	}
+	f, err := evidence.InspectPhoto(ctx, data)
+	return s.savePhotoFacts(ctx, sha256, f, err)
+}
+
+// recordFactsAndPreview is recordPhotoFacts and makePreview of one new
+// upload with one decoding of its pixels (evidence.InspectAndPreview).
+func (s *Service) recordFactsAndPreview(ctx context.Context, sha256 string) error {
+	if s.store == nil {
+		return workflow.Errorf(workflow.EInternal, "penyimpanan berkas belum dikonfigurasi")
+	}
+	data, err := s.readOriginal(ctx, sha256)
+	if err != nil {
+		return err
+	}
+	f, p, err := evidence.InspectAndPreview(ctx, s.store, data)
+	// As when run apart: facts that cannot be saved keep no preview from
+	// being recorded.
+	factsErr := s.savePhotoFacts(ctx, sha256, f, err)
+	if p == nil {
+		return factsErr
+	}
+	return errors.Join(factsErr, s.db.SetPreview(ctx, sha256, p.SHA256))
+}
+
+// readOriginal reads a stored original whole, as the photo checks need it.
+func (s *Service) readOriginal(ctx context.Context, sha256 string) ([]byte, error) {
+	rc, err := s.store.Open(ctx, sha256)
+	if err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(rc, evidence.MaxFileBytes+1))
 	rc.Close()
 	if err != nil {
-		return fmt.Errorf("read %s: %w", sha256, err)
+		return nil, fmt.Errorf("read %s: %w", sha256, err)
 	}
-	f, err := evidence.InspectPhoto(ctx, data)
+	return data, nil
+}
+
+// savePhotoFacts records f, what inspecting sha256 answered with err; an
+// image that does not decode (EUnsupported) records nothing and is no error.
+func (s *Service) savePhotoFacts(ctx context.Context, sha256 string, f evidence.PhotoFacts, err error) error {
 	if workflow.ErrorCode(err) == workflow.EUnsupported {
 		return nil
 	}

@@ -48,6 +48,13 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if err != nil {
 			return err
 		}
+		// Read once for every check and flag below: the grant's lock
+		// keeps them as they are until the commit, and each read is a
+		// round trip made while other uploads to this grant wait.
+		prog, ds, err := moneyFacts(ctx, tx, g)
+		if err != nil {
+			return err
+		}
 		var line *workflow.BudgetLine
 		for i := range g.Budget {
 			if g.Budget[i].ID == e.BudgetLineID {
@@ -69,14 +76,10 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 				money.Format(g.Disbursed), money.Format(g.Spent), money.Format(g.Refunded), money.Format(g.Balance()), money.Format(e.Amount))
 		} else if e.Amount > 0 && !e.SpentOn.IsZero() {
 			// Money is spent after it arrived, and never ahead of it.
-			ds, err := tx.Disbursements(ctx, id)
-			if err != nil {
-				return err
-			}
 			if first := workflow.FirstTransfer(ds); !first.IsZero() && e.SpentOn.Before(first) {
 				p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
 			} else if len(p) == 0 {
-				if err := s.keepsBalance(ctx, tx, a, g, &p, "spent_on", &e, nil); err != nil {
+				if err := keepsBalance(ctx, tx, a, g, prog, ds, &p, "spent_on", &e, nil); err != nil {
 					return err
 				}
 			}
@@ -103,11 +106,7 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		flagged, err := s.flag(ctx, tx, a, g, rows)
-		if err != nil {
-			return err
-		}
-		out = flagged[0]
+		out = flagRows(a, g, prog, ds, rows)[0]
 		return nil
 	})
 	if err == nil {
@@ -127,15 +126,22 @@ func hasActivity(g workflow.Grant, id int64) bool {
 
 // flag attaches review flags; duplicate_receipt is for staff eyes only.
 func (s *Service) flag(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, rows []postgres.ExpenseRow) ([]workflow.Expense, error) {
-	prog, err := tx.Program(ctx, g.ProgramID)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := tx.Disbursements(ctx, g.ID)
+	prog, ds, err := moneyFacts(ctx, tx, g)
 	if err != nil {
 		return nil, err
 	}
 	return flagRows(a, g, prog, ds, rows), nil
+}
+
+// moneyFacts reads what the money checks and flags of g are judged
+// against: its programme and its disbursements.
+func moneyFacts(ctx context.Context, tx *postgres.Tx, g workflow.Grant) (workflow.Program, []workflow.Disbursement, error) {
+	prog, err := tx.Program(ctx, g.ProgramID)
+	if err != nil {
+		return prog, nil, err
+	}
+	ds, err := tx.Disbursements(ctx, g.ID)
+	return prog, ds, err
 }
 
 // flagRows is flag on rows already read: the programme and the
@@ -228,19 +234,16 @@ func (s *Service) notFuture(p *workflow.Problems, field string, d workflow.Date)
 // group did not have yet. The candidate is placed as recorded now, so last
 // on its day; incoming rows only raise balances, so checking every outgoing
 // row this way keeps the whole ledger non-negative.
-func (s *Service) keepsBalance(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, p *workflow.Problems, field string, e *workflow.Expense, r *workflow.Refund) error {
-	ds, err := tx.Disbursements(ctx, g.ID)
-	if err != nil {
-		return err
-	}
+//
+// prog and ds are g's programme and disbursements, read by the caller
+// under g's lock (moneyFacts).
+func keepsBalance(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, prog workflow.Program, ds []workflow.Disbursement,
+	p *workflow.Problems, field string, e *workflow.Expense, r *workflow.Refund) error {
 	rows, err := tx.Expenses(ctx, g.ID, 0)
 	if err != nil {
 		return err
 	}
-	es, err := s.flag(ctx, tx, a, g, rows)
-	if err != nil {
-		return err
-	}
+	es := flagRows(a, g, prog, ds, rows)
 	rs, err := tx.Refunds(ctx, g.ID)
 	if err != nil {
 		return err

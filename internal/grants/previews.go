@@ -69,6 +69,14 @@ func (s *Service) previewWorker() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if job.facts && job.preview {
+			// A new upload: one decoding of its pixels for both.
+			if err := s.recordFactsAndPreview(ctx, job.sha256); err != nil {
+				s.log.Warn("photo facts or preview failed", "sha256", job.sha256, "error", err.Error())
+			}
+			cancel()
+			continue
+		}
 		// The facts first: they are read from the original, whose EXIF the
 		// preview drops (see recordPhotoFacts).
 		if job.facts {

@@ -42,14 +42,14 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 			p.Add("amount", "melebihi saldo: saldo %s, disetor %s", money.Format(g.Balance()), money.Format(r.Amount))
 		}
 		// Money is returned after it arrived.
-		ds, err := tx.Disbursements(ctx, id)
+		prog, ds, err := moneyFacts(ctx, tx, g)
 		if err != nil {
 			return err
 		}
 		if len(ds) > 0 && !r.PaidOn.IsZero() && r.PaidOn.Before(ds[0].TransferredOn) {
 			p.Add("paid_on", "tanggal setor sebelum dana pertama diterima (%s)", ds[0].TransferredOn)
 		} else if len(p) == 0 && !r.PaidOn.IsZero() {
-			if err := s.keepsBalance(ctx, tx, a, g, &p, "paid_on", nil, &r); err != nil {
+			if err := keepsBalance(ctx, tx, a, g, prog, ds, &p, "paid_on", nil, &r); err != nil {
 				return err
 			}
 		}

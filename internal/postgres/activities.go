@@ -9,14 +9,11 @@ import (
 	"grantflow/workflow"
 )
 
-// activitiesQuery reads a grant's planned activities with the facts the
+// activitiesSelect reads planned activities (aliased a) with the facts the
 // guards need, derived from the append-only rows: cancelled when a
 // cancellation exists, held when a realisation exists (its latest version
-// gives the date and the attendance), and the count of evidence files.
-const activitiesQuery = activitiesSelect + ` WHERE a.grant_id = $1 ORDER BY a.seq`
-
-// activitiesSelect is activitiesQuery without its WHERE and ORDER BY, for
-// the statements that read a grant's activities beside other things.
+// gives the date and the attendance), and the count of evidence files. The
+// caller adds the WHERE and ORDER BY (grantLists reads a grant's).
 const activitiesSelect = `SELECT a.id, a.seq, a.kind, a.title, a.planned_on, a.planned_participants,
 	CASE WHEN c.activity_id IS NOT NULL THEN 'cancelled' WHEN r.id IS NOT NULL THEN 'held' ELSE a.status END AS status,
 	COALESCE(r.held_on, a.held_on) AS held_on,

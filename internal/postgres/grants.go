@@ -84,20 +84,28 @@ func (tx *Tx) GrantForUpdate(ctx context.Context, id int64) (workflow.Grant, err
 }
 
 func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {
-	g, err := scanGrant(q.x.QueryRowxContext(ctx, grantSelect+` WHERE g.id = $1`, id))
+	// One statement, one snapshot: the grant's totals and its lines'
+	// spent agree, and every write that locks a grant pays one round trip
+	// for it instead of three while others wait on the lock.
+	const query = `SELECT ` + grantColumns + `, act.*, bud.* FROM grants g` + grantMoney + grantLists + ` WHERE g.id = $1`
+	var (
+		g      workflow.Grant
+		acts   activityCols
+		budget budgetCols
+	)
+	err := scanParts(q.x.QueryRowxContext(ctx, query, id),
+		func(sc scanner) (err error) { g, err = scanGrant(sc); return err },
+		func(sc scanner) error { return sc.Scan(append(acts.dests(), budget.dests()...)...) })
 	if err != nil {
 		return g, notFound(err, "hibah", id)
 	}
-	g.Activities = []workflow.Activity{}
-	if err := q.x.SelectContext(ctx, &g.Activities, activitiesQuery, id); err != nil {
-		return g, mapErr(err)
+	if g.Activities, err = acts.rows(); err == nil {
+		g.Budget, err = budget.rows()
 	}
-	const budget = `SELECT b.id, b.seq, b.category, b.description, b.quantity, b.unit, b.unit_price, b.amount,
-		COALESCE((SELECT sum(e.amount) FROM expenses e WHERE e.budget_line_id = b.id AND e.voided_at IS NULL), 0) AS spent
-		FROM budget_lines b WHERE b.grant_id = $1 ORDER BY b.seq`
-	g.Budget = []workflow.BudgetLine{}
-	err = q.x.SelectContext(ctx, &g.Budget, budget, id)
-	return g, mapErr(err)
+	if err != nil {
+		return g, workflow.Wrap(workflow.EInternal, err, "data hibah %d tidak dapat dibaca", id)
+	}
+	return g, nil
 }
 
 // GrantFilter narrows a grant listing; zero fields match everything.

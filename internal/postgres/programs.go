@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
+	"sync"
 
 	"grantflow/workflow"
 )
@@ -32,13 +35,49 @@ func scanProgram(sc interface{ Scan(...any) error }) (workflow.Program, error) {
 	if err != nil {
 		return p, err
 	}
-	var s programSettings
-	if err := json.Unmarshal(settings, &s); err != nil {
-		return p, workflow.Wrap(workflow.EInternal, err, "pengaturan program rusak")
+	s, err := parseSettings(settings)
+	if err != nil {
+		return p, err
 	}
 	p.Ceilings, p.ActivityRules, p.TranchePercents, p.Categories, p.TaxRates = s.Ceilings, s.ActivityRules, s.TranchePercents, s.Categories, s.TaxRates
 	p.RequireChairConfirmation, p.AuditSampleSize, p.RiskWeights = s.RequireChairConfirmation, s.AuditSampleSize, s.RiskWeights
 	return p, nil
+}
+
+// settingsCache keeps programSettings parsed, keyed by the settings'
+// text itself: every grant read scans its programme, and decoding the same
+// few hundred bytes of JSON on every read was a third of the read's Go
+// time. Keyed by content, an entry can never be stale, whether or not a
+// programme's settings ever change; the map is emptied when it holds
+// settingsCacheMax texts, far more programmes than a deployment has.
+var settingsCache struct {
+	sync.RWMutex
+	m map[string]programSettings
+}
+
+const settingsCacheMax = 256
+
+// parseSettings decodes the settings column through settingsCache. What
+// it returns is the caller's own: the maps and slices are copies, so no
+// Program shares mutable state with another or with the cache.
+func parseSettings(b []byte) (programSettings, error) {
+	settingsCache.RLock()
+	s, ok := settingsCache.m[string(b)] // no allocation: the compiler looks up the bytes
+	settingsCache.RUnlock()
+	if !ok {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return s, workflow.Wrap(workflow.EInternal, err, "pengaturan program rusak")
+		}
+		settingsCache.Lock()
+		if settingsCache.m == nil || len(settingsCache.m) >= settingsCacheMax {
+			settingsCache.m = make(map[string]programSettings)
+		}
+		settingsCache.m[string(b)] = s
+		settingsCache.Unlock()
+	}
+	s.Ceilings, s.ActivityRules = maps.Clone(s.Ceilings), maps.Clone(s.ActivityRules)
+	s.TranchePercents, s.Categories = slices.Clone(s.TranchePercents), slices.Clone(s.Categories)
+	return s, nil
 }
 
 // CreateProgram inserts p (already validated) and returns it with its id.
