@@ -10,12 +10,16 @@
 -- them): each later copy points at the first group it repeats and is left out
 -- of the indexes; `grantflow migrate` lists them for an administrator.
 ALTER TABLE groups ADD COLUMN duplicate_of bigint REFERENCES groups (id);
+-- The first group sharing either key is the smaller of the first ids of the
+-- two partitions (window functions: one sort per key, where a correlated
+-- subquery on an OR of expressions rescanned the table for every row —
+-- 18 s for 4 000 groups). LEAST ignores the NULL of a key nobody shares first.
 UPDATE groups g SET duplicate_of = d.first FROM (
-    SELECT n.id, (SELECT min(o.id) FROM groups o
-        WHERE o.id < n.id
-          AND (upper(regexp_replace(o.sk_number, '\s', '', 'g')) = upper(regexp_replace(n.sk_number, '\s', '', 'g'))
-            OR regexp_replace(o.bank_account_number, '\D', '', 'g') = regexp_replace(n.bank_account_number, '\D', '', 'g'))) AS first
-    FROM groups n) d
+    SELECT k.id, LEAST(NULLIF(k.first_sk, k.id), NULLIF(k.first_account, k.id)) AS first
+    FROM (SELECT n.id,
+            min(n.id) OVER (PARTITION BY upper(regexp_replace(n.sk_number, '\s', '', 'g'))) AS first_sk,
+            min(n.id) OVER (PARTITION BY regexp_replace(n.bank_account_number, '\D', '', 'g')) AS first_account
+        FROM groups n) k) d
 WHERE d.id = g.id AND d.first IS NOT NULL;
 CREATE UNIQUE INDEX groups_sk_once ON groups (upper(regexp_replace(sk_number, '\s', '', 'g'))) WHERE duplicate_of IS NULL;
 CREATE UNIQUE INDEX groups_account_once ON groups (regexp_replace(bank_account_number, '\D', '', 'g')) WHERE duplicate_of IS NULL;

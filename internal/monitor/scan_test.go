@@ -382,3 +382,31 @@ func TestGroupViewClearsAtOnce(t *testing.T) {
 		t.Fatalf("view after the next scan %+v", w)
 	}
 }
+
+// TestBackdatedScanKeepsMarkedFactsStale: a scan of a day before a grant
+// ended takes the marks of its group but does not recompute that grant; the
+// next scan must still see the meeting that set the mark.
+func TestBackdatedScanKeepsMarkedFactsStale(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 100)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	f.scan(E.AddDays(100))
+	if st, _, days := f.status(g.id); st != "dormant" || days != 100 {
+		t.Fatalf("as of E+100: %s, %d days silent; want dormant, 100", st, days)
+	}
+	f.setClock(E.AddDays(100))
+	if _, err := f.mon.LogMeeting(ctxOf(t), g.chair, g.id, monitor.MeetingInput{HeldOn: E.AddDays(90), Topic: "Pertemuan bulanan",
+		AttendeesCount: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.scan(E.AddDays(-5)) // the grant had not ended yet: not monitored, its mark taken
+	if n := f.count(`SELECT count(*) FROM monitoring_dirty WHERE group_id = $1`, g.id); n != 0 {
+		t.Fatalf("%d marks left after the backdated scan, want 0 (taken)", n)
+	}
+	f.scan(E.AddDays(100))
+	if st, _, days := f.status(g.id); st != "active" || days != 10 {
+		t.Fatalf("after the backdated scan and the meeting of E+90: %s, %d days silent; want active, 10", st, days)
+	}
+}

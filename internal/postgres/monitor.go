@@ -103,6 +103,15 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	if _, err := tx.x.ExecContext(ctx, take); err != nil {
 		return err
 	}
+	// The facts of a marked group are dropped, not only recomputed below:
+	// a scan of an earlier day recomputes only the grants ended by then, and
+	// a later grant's facts, still matching its end and window, would
+	// otherwise look fresh to the next scan with the mark gone. A missing
+	// row is always computed again.
+	const forget = `DELETE FROM monitoring_facts WHERE group_id IN (SELECT group_id FROM scan_dirty)`
+	if _, err := tx.x.ExecContext(ctx, forget); err != nil {
+		return err
+	}
 	// 2. The ended grants, each with its group's kind and region, its
 	// cohort checkpoints (1, 3, 6, 12 months after the end), and its stored
 	// facts, fresh unless missing, computed for another end or window, or
