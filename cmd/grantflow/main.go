@@ -190,6 +190,11 @@ func serve(ctx context.Context, cfg config.Config) error {
 		} else if n > 0 {
 			log.Info("preview backfill", "queued", n)
 		}
+		if n, err := svc.RefreshRiskFacts(ctx); err != nil {
+			log.Warn("risk facts refresh", "error", err.Error())
+		} else if n > 0 {
+			log.Info("risk facts refresh", "grants", n)
+		}
 	}()
 	log.Info("serving", "addr", cfg.Addr, "data_dir", cfg.DataDir, "public_url", cfg.PublicURL)
 	select {

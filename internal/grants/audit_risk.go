@@ -23,6 +23,16 @@ type RiskRanking struct {
 	Total int                 `json:"total"`
 }
 
+// RefreshRiskFacts brings the stored expense facts of the risk ranking up
+// to date (every grant without facts, every grant marked since) and returns
+// how many grants it computed. serve runs it once at start, off the request
+// path, so that the first ranking after migration 0175 does not fill the
+// facts of every grant inside its request deadline.
+func (s *Service) RefreshRiskFacts(ctx context.Context) (int, error) {
+	n, _, err := s.db.RefreshRiskFacts(ctx)
+	return n, err
+}
+
 // RiskRanking ranks the funded, report-submitted and closed grants in the
 // caller's scope (auditors and verifiers; others get EForbidden) by the
 // weighted risk signals of their rows: each signal weighed by its

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"net/url"
@@ -277,8 +276,8 @@ func (s *Server) meetingPost(c *fiber.Ctx) error {
 		}
 	}
 	session, _ := c.Locals("session").(string)
-	if !hmac.Equal([]byte(mf.fields[csrfField]), []byte(csrfOf(session, "session"))) {
-		return workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+	if !validCSRF(mf.fields[csrfField], session) {
+		return errCSRF
 	}
 	ctx, cancel := s.dbContext()
 	defer cancel()
