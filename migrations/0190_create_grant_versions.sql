@@ -27,6 +27,12 @@
 --   grant_events               findings (return_report), report_confirmed
 --   grant_reports              the frozen LPJ's code and sha256
 -- A table added to that statement must get its trigger here too.
+--
+-- A version is never reused, and a grant's versions only grow: the update
+-- takes its value after it holds the row (concurrent writers of a grant
+-- queue on it), so a later commit always has the larger version. The
+-- cache needs only "equal means unchanged"; growing versions let it keep
+-- the newer of two reads racing to fill it.
 CREATE SEQUENCE grant_version_seq;
 
 CREATE TABLE grant_versions (
@@ -38,7 +44,7 @@ CREATE TABLE grant_versions (
 CREATE FUNCTION bump_grant_versions(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO grant_versions (grant_id, version)
     SELECT id, nextval('grant_version_seq') FROM (SELECT DISTINCT id FROM unnest(ids) id WHERE id IS NOT NULL ORDER BY id) x
-    ON CONFLICT (grant_id) DO UPDATE SET version = EXCLUDED.version
+    ON CONFLICT (grant_id) DO UPDATE SET version = nextval('grant_version_seq')
 $$;
 -- +goose StatementEnd
 

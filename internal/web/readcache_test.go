@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -171,5 +172,73 @@ func TestReadCacheFollowsMoneyWrites(t *testing.T) {
 	expect(t, h.act("admin", d.ID, workflow.Cancel, map[string]any{"comment": "Tidak jadi mengajukan."}), 200, "cancel grant")
 	if c.checked < 100 {
 		t.Fatalf("only %d comparisons", c.checked)
+	}
+}
+
+// TestReadCacheAcrossInstances: two instances with the read cache on, one
+// database. A write through one is seen by the other's next read at once;
+// and the other does answer from its cache (a change made with the
+// triggers off, which no writer can do, stays unseen until the grant's
+// next version).
+func TestReadCacheAcrossInstances(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := ctxT(t)
+	g := h.draftGrant(t)
+	tr := h.actor(g.treasurer)
+	instance := func() *grants.Service {
+		return grants.New(h.db, grants.Options{Now: func() time.Time { return fixedNow }, ReadCache: true})
+	}
+	a, b := instance(), instance()
+	read := func(s *grants.Service, what string) grants.View {
+		t.Helper()
+		v, err := s.Grant(ctx, tr, g.id)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+	if v := read(b, "b before"); v.Background != "" || len(v.Activities) != 0 {
+		t.Fatalf("draft read by b: %+v", v.Proposal)
+	}
+	p := moneyProposal(h.today().AddDays(5))
+	if _, err := a.SaveProposal(ctx, tr, g.id, p); err != nil {
+		t.Fatalf("SaveProposal on a: %v", err)
+	}
+	v := read(b, "b after a's write")
+	if v.Background != p.Background || len(v.Activities) != len(p.Activities) || !reflect.DeepEqual(v, read(h.svc, "uncached")) {
+		t.Fatalf("b after a saved the proposal: %+v", v.Proposal)
+	}
+
+	// Behind the triggers' back: b still answers its cached read, the
+	// uncached service the row.
+	tx, err := h.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`SET LOCAL session_replication_role = replica`,
+		`UPDATE grants SET background = 'tanpa versi baru' WHERE id = ` + strconv.FormatInt(g.id, 10)} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if v := read(b, "b cached"); v.Background != p.Background {
+		t.Fatalf("b did not answer from its cache: background %q", v.Background)
+	}
+	if v := read(h.svc, "uncached"); v.Background != "tanpa versi baru" {
+		t.Fatalf("uncached read: background %q", v.Background)
+	}
+	// Any write of the grant gives it a new version: b reads anew.
+	p.Objectives = "Tujuan yang diperbarui."
+	if _, err := a.SaveProposal(ctx, tr, g.id, p); err != nil {
+		t.Fatalf("SaveProposal on a: %v", err)
+	}
+	if v := read(b, "b after the second write"); v.Objectives != p.Objectives || v.Background != p.Background ||
+		!reflect.DeepEqual(v, read(h.svc, "uncached")) {
+		t.Fatalf("b after a's second write: %+v", v.Proposal)
 	}
 }
