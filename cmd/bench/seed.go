@@ -131,7 +131,7 @@ func seed(ctx context.Context, cfg config, storeDir string, log io.Writer) (*wor
 		db.Close()
 		return nil, err
 	}
-	w := &world{db: db, svc: grants.New(db, grants.Options{Store: st, BackgroundPreviews: true, SessionCache: grants.DefaultSessionCacheTTL}), storeDir: storeDir,
+	w := &world{db: db, svc: grants.New(db, grants.Options{Store: st, BackgroundPreviews: true, SessionCache: grants.DefaultSessionCacheTTL, ReadCache: true}), storeDir: storeDir,
 		today: workflow.DateOf(time.Now().In(workflow.Jakarta))}
 	if err := w.fill(ctx, cfg, log); err != nil {
 		db.Close()

@@ -163,7 +163,7 @@ func service(ctx context.Context, cfg config.Config) (*grants.Service, func(), e
 		return nil, nil, err
 	}
 	svc := grants.New(db, grants.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Store: st, BackgroundPreviews: true, Logger: logger,
-		PublicURL: cfg.PublicURL, SessionCache: grants.DefaultSessionCacheTTL})
+		PublicURL: cfg.PublicURL, SessionCache: grants.DefaultSessionCacheTTL, ReadCache: true})
 	return svc, func() { svc.Close(); db.Close() }, nil
 }
 

@@ -159,7 +159,13 @@ var submitFrom = func() []workflow.State {
 // readGrant reads grant id with o in one statement and checks that a sees
 // it; out-of-scope grants answer ENotFound exactly like missing ones.
 func (s *Service) readGrant(ctx context.Context, a workflow.Actor, id int64, o postgres.ReadOptions) (postgres.GrantRead, error) {
-	r, err := s.db.ReadGrant(ctx, id, o)
+	var r postgres.GrantRead
+	var err error
+	if s.reads != nil {
+		r, err = s.reads.ReadGrant(ctx, s.db, id, o)
+	} else {
+		r, err = s.db.ReadGrant(ctx, id, o)
+	}
 	if err != nil {
 		return r, err
 	}

@@ -29,6 +29,10 @@ type GrantRead struct {
 	Disbursements []workflow.Disbursement
 	Expenses      []ExpenseRow
 	Refunds       []workflow.Refund
+	// Version is the grant's grant_versions version (migration 0190) on
+	// the statement's snapshot, 0 before its first change: the label
+	// ReadCache keeps the read under.
+	Version int64
 }
 
 // ReadOptions say what ReadGrant reads beyond the grant, its group header
@@ -65,7 +69,8 @@ const grantReadQuery = `SELECT ` + grantColumns + `, gr.*, p.*, act.*, bud.*,
 		SELECT ` + expenseColumns + ` FROM expenses e JOIN evidence v ON v.id = e.receipt_id WHERE e.grant_id = g.id) x), '[]') END,
 	CASE WHEN {{money}} THEN COALESCE((SELECT json_agg(x ORDER BY x.id) FROM (
 		SELECT f.id, f.grant_id, f.amount, f.paid_on, f.ntpn, COALESCE(f.proof_id, 0) AS proof_id, f.created_by, f.created_at
-		FROM refunds f WHERE f.grant_id = g.id) x), '[]') END
+		FROM refunds f WHERE f.grant_id = g.id) x), '[]') END,
+	COALESCE((SELECT gv.version FROM grant_versions gv WHERE gv.grant_id = g.id), 0)
 	FROM grants g
 	JOIN LATERAL (SELECT ` + groupColumns + ` FROM groups WHERE id = g.group_id) gr ON true
 	JOIN LATERAL (SELECT ` + programColumns + ` FROM programs WHERE id = g.program_id) p ON true
@@ -145,7 +150,7 @@ func (db *DB) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead
 	)
 	extra := func(sc scanner) error {
 		return sc.Scan(append(append(acts.dests(), budget.dests()...),
-			&members, &findings, &reportCode, &reportSHA, &ds, &es, &rs)...)
+			&members, &findings, &reportCode, &reportSHA, &ds, &es, &rs, &r.Version)...)
 	}
 	st, err := db.prepared(ctx, grantReadSQL(o))
 	if err != nil {

@@ -266,6 +266,11 @@ func proposalBody(k workflow.Kind, from workflow.Date) map[string]any {
 func TestActivitiesJourney(t *testing.T) {
 	t.Parallel()
 	h, _ := withStore(t, newHarness(t))
+	activitiesJourney(t, h)
+}
+
+// activitiesJourney is TestActivitiesJourney on h (a harness withStore).
+func activitiesJourney(t *testing.T, h *harness) {
 	spec := workflow.Group{Kind: workflow.KKG, Name: "KKG MI Kecamatan Arcamanik", Level: "MI", Province: "Jawa Barat", Regency: "Kota Bandung",
 		SKNumber: "B-4321/Kk.10.11/PP.00/2026", BankName: "Bank Syariah Indonesia", BankAccountNumber: "7198765432",
 		BankAccountName: "KKG MI Kecamatan Arcamanik", Members: demo.Members(9, 30, "MIN 1 Kota Bandung", "MIS Al-Ikhlas Arcamanik")}

@@ -98,6 +98,11 @@ type harness struct {
 
 	mu       *sync.Mutex
 	accounts map[string]*account
+
+	// readCheck, set by checkReadCache, is a second instance on h's
+	// database with the grant read cache on: after every write through h,
+	// try compares its GET /grants/{id} with h's uncached one.
+	readCheck *readCheck
 }
 
 // in returns h reporting failures to t (a subtest), sharing everything else.
@@ -424,8 +429,18 @@ func (h *harness) send(req *http.Request) result {
 // try is send for goroutines other than the test's: it returns the error
 // instead of failing the test.
 func (h *harness) try(req *http.Request) (result, error) {
+	r, err := h.tryOn(h.srv, req)
+	// Grant writes only: a login (h.token) runs under h.mu, which the check takes.
+	if err == nil && h.readCheck != nil && req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/v1/grants") {
+		h.readCheck.after(h, req, r)
+	}
+	return r, err
+}
+
+// tryOn sends req through srv's app and reads the whole answer.
+func (h *harness) tryOn(srv *Server, req *http.Request) (result, error) {
 	start := time.Now()
-	resp, err := h.srv.App().Test(req, -1)
+	resp, err := srv.App().Test(req, -1)
 	if err != nil {
 		return result{}, err
 	}
