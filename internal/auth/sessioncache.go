@@ -42,9 +42,6 @@ func NewSessionCache[U any](ttl time.Duration, max int) *SessionCache[U] {
 	return &SessionCache[U]{ttl: ttl, now: time.Now, max: max, entries: map[string]sessionEntry[U]{}}
 }
 
-// TTL is the longest an answer is served from the cache.
-func (c *SessionCache[U]) TTL() time.Duration { return c.ttl }
-
 // Get returns the cached user of the session with tokenHash while its entry is fresh.
 func (c *SessionCache[U]) Get(tokenHash string) (U, bool) {
 	c.mu.Lock()
