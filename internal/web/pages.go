@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -401,6 +402,21 @@ var errCSRF = workflow.Errorf(workflow.EForbidden, "Formulir kedaluwarsa atau ti
 // (for the streamed multipart forms, which read the token inside the body).
 func validCSRF(got, session string) bool {
 	return session != "" && hmac.Equal([]byte(got), []byte(csrfOf(session, "session")))
+}
+
+// afterStream checks the CSRF token a streamed multipart form carried in
+// its body (read only once the body was), then gives the request its
+// database deadline, as the deadline middleware does for other requests
+// (it starts after the upload, which may take minutes). The caller defers
+// cancel.
+func (s *Server) afterStream(c *fiber.Ctx, token string) (context.Context, context.CancelFunc, error) {
+	session, _ := c.Locals("session").(string)
+	if !validCSRF(token, session) {
+		return nil, nil, errCSRF
+	}
+	ctx, cancel := s.dbContext()
+	c.SetUserContext(ctx)
+	return ctx, cancel, nil
 }
 
 // setCookie sets an HttpOnly, SameSite=Lax cookie for the whole site,

@@ -244,13 +244,11 @@ func (s *Server) evidencePost(c *fiber.Ctx) error {
 	if uploadErr != nil && (mf == nil || workflow.ErrorCode(uploadErr) == workflow.EInternal || workflow.ErrorCode(uploadErr) == workflow.EUnavailable) {
 		return uploadErr
 	}
-	session, _ := c.Locals("session").(string)
-	if !validCSRF(mf.fields[csrfField], session) {
-		return errCSRF
+	ctx, cancel, err := s.afterStream(c, mf.fields[csrfField])
+	if err != nil {
+		return err
 	}
-	ctx, cancel := s.dbContext()
 	defer cancel()
-	c.SetUserContext(ctx)
 	kind := strings.TrimSpace(mf.fields["kind"])
 	if uploadErr == nil {
 		_, err = s.svc.AddActivityEvidence(ctx, actor(c), id, aid, kind, obj)

@@ -142,13 +142,12 @@ func (s *Server) expensePost(c *fiber.Ctx) error {
 		}
 		uploadErr = err
 	}
-	session, _ := c.Locals("session").(string)
-	if !validCSRF(mf.fields[csrfField], session) {
-		return errCSRF
+	ctx, cancel, err := s.afterStream(c, mf.fields[csrfField])
+	if err != nil {
+		return err
 	}
-	ctx, cancel := s.dbContext()
 	defer cancel()
-	c.SetUserContext(ctx)
+	session, _ := c.Locals("session").(string) // the receipt token is signed with it
 	f, err := s.loadExpenseForm(c, id)
 	if err != nil {
 		return err

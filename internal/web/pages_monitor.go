@@ -275,13 +275,11 @@ func (s *Server) meetingPost(c *fiber.Ctx) error {
 			}
 		}
 	}
-	session, _ := c.Locals("session").(string)
-	if !validCSRF(mf.fields[csrfField], session) {
-		return errCSRF
+	ctx, cancel, err := s.afterStream(c, mf.fields[csrfField])
+	if err != nil {
+		return err
 	}
-	ctx, cancel := s.dbContext()
 	defer cancel()
-	c.SetUserContext(ctx)
 	d, err := s.loadMeetings(c, id)
 	if err != nil {
 		return err
