@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"database/sql"
 	"image/jpeg"
 	"os"
 	"os/exec"
@@ -9,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
 
 	"grantflow/internal/postgres/pgtest"
 )
@@ -36,7 +40,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
-	env := append(os.Environ(), "DATABASE_URL="+pgtest.URL(pgtest.NewDatabase(t)), "GRANTFLOW_DATA_DIR="+filepath.Join(dir, "data"))
+	dbURL := pgtest.URL(pgtest.NewDatabase(t))
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "GRANTFLOW_DATA_DIR="+filepath.Join(dir, "data"))
 	demo := exec.Command(bin, "demo")
 	demo.Env = env
 	if out, err := demo.CombinedOutput(); err != nil {
@@ -44,6 +49,28 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	srv := start(t, bin, env, addr)
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+
+	// serve fills the risk ranking's expense facts once at start (README),
+	// so the first ranking does not: the demo's funded grant gets its row
+	// without anyone asking for the ranking.
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var funded, facts int
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		q := `SELECT (SELECT count(*) FROM grants WHERE state IN ('funded', 'report_submitted', 'closed')), (SELECT count(*) FROM risk_facts)`
+		if err := db.QueryRow(q).Scan(&funded, &facts); err != nil {
+			t.Fatal(err)
+		}
+		if facts >= funded || time.Now().After(deadline) {
+			break
+		}
+	}
+	if funded == 0 || facts < funded {
+		t.Fatalf("risk facts of %d of %d funded demo grants after serve started", facts, funded)
+	}
 
 	// The walkthrough runs from the repository's root and uploads the
 	// sample receipt shipped there.
