@@ -2,7 +2,9 @@ package grants
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"time"
 
 	"grantflow/internal/evidence"
 	"grantflow/internal/postgres"
@@ -44,17 +46,13 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 	}
 	var out workflow.Expense
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
+		r, err := lockMoney(ctx, tx, a, id, workflow.RoleTreasurer)
 		if err != nil {
 			return err
 		}
-		// Read once for every check and flag below: the grant's lock
-		// keeps them as they are until the commit, and each read is a
-		// round trip made while other uploads to this grant wait.
-		prog, ds, err := moneyFacts(ctx, tx, g)
-		if err != nil {
-			return err
-		}
+		// Every check and flag below is judged against r: the grant's
+		// lock keeps it as it is until the commit.
+		g, prog, ds := r.Grant, r.Program, r.Disbursements
 		var line *workflow.BudgetLine
 		for i := range g.Budget {
 			if g.Budget[i].ID == e.BudgetLineID {
@@ -79,9 +77,7 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 			if first := workflow.FirstTransfer(ds); !first.IsZero() && e.SpentOn.Before(first) {
 				p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
 			} else if len(p) == 0 {
-				if err := keepsBalance(ctx, tx, a, g, prog, ds, &p, "spent_on", &e, nil); err != nil {
-					return err
-				}
+				keepsBalance(a, r, tx.Now(), &p, "spent_on", &e, nil)
 			}
 		}
 		if err := p.Err("belanja tidak dapat dicatat"); err != nil {
@@ -102,11 +98,10 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if _, err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
-		rows, err := tx.Expenses(ctx, id, out.ID)
-		if err != nil {
-			return err
-		}
-		out = flagRows(a, g, prog, ds, rows)[0]
+		// The row as inserted, not read back: its only fact from other
+		// rows, duplicate_receipt, is for staff, and segregation of
+		// duties keeps a treasurer from ever being staff (people.go).
+		out = flagRows(a, g, prog, ds, []postgres.ExpenseRow{{Expense: out}})[0]
 		return nil
 	})
 	if err == nil {
@@ -231,39 +226,29 @@ func (s *Service) notFuture(p *workflow.Problems, field string, d workflow.Date)
 // would take the BKU's running balance below zero on any day. The totals
 // alone do not show it: an expense dated before a later tranche (or before
 // a void gave money back) can fit the final balance yet spend money the
-// group did not have yet. The candidate is placed as recorded now, so last
-// on its day; incoming rows only raise balances, so checking every outgoing
-// row this way keeps the whole ledger non-negative.
+// group did not have yet. The candidate is placed as recorded at now, so
+// last on its day; incoming rows only raise balances, so checking every
+// outgoing row this way keeps the whole ledger non-negative.
 //
-// prog and ds are g's programme and disbursements, read by the caller
-// under g's lock (moneyFacts).
-func keepsBalance(ctx context.Context, tx *postgres.Tx, a workflow.Actor, g workflow.Grant, prog workflow.Program, ds []workflow.Disbursement,
-	p *workflow.Problems, field string, e *workflow.Expense, r *workflow.Refund) error {
-	rows, err := tx.Expenses(ctx, g.ID, 0)
-	if err != nil {
-		return err
-	}
-	es := flagRows(a, g, prog, ds, rows)
-	rs, err := tx.Refunds(ctx, g.ID)
-	if err != nil {
-		return err
-	}
+// r is the grant with its money rows, read under its lock (lockMoney).
+func keepsBalance(a workflow.Actor, r postgres.GrantRead, now time.Time, p *workflow.Problems, field string, e *workflow.Expense, rf *workflow.Refund) {
+	es := flagRows(a, r.Grant, r.Program, r.Disbursements, r.Expenses)
+	rs := r.Refunds
 	if e != nil {
 		c := *e
-		c.CreatedAt = tx.Now()
+		c.CreatedAt = now
 		es = append(es, c)
 	}
-	if r != nil {
-		c := *r
-		c.CreatedAt = tx.Now()
-		rs = append(rs, c)
+	if rf != nil {
+		c := *rf
+		c.CreatedAt = now
+		rs = append(slices.Clip(rs), c)
 	}
-	for _, l := range workflow.Ledger(ds, es, rs) {
+	for _, l := range workflow.Ledger(r.Disbursements, es, rs) {
 		if l.Balance < 0 {
 			p.Add(field, "saldo BKU menjadi negatif pada %s (%s): dana yang sudah diterima sampai hari itu tidak mencukupi",
 				l.Date, money.Format(l.Balance))
-			return nil
+			return
 		}
 	}
-	return nil
 }

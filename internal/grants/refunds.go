@@ -34,24 +34,19 @@ func (s *Service) RecordRefund(ctx context.Context, a workflow.Actor, id int64, 
 	r := workflow.Refund{GrantID: id, CreatedBy: a.UserID, Amount: in.Amount, PaidOn: in.PaidOn, NTPN: in.NTPN}
 	var out workflow.Refund
 	err := s.db.InTx(ctx, func(tx *postgres.Tx) error {
-		g, err := lockFunded(ctx, tx, a, id, workflow.RoleTreasurer)
+		read, err := lockMoney(ctx, tx, a, id, workflow.RoleTreasurer)
 		if err != nil {
 			return err
 		}
+		g, ds := read.Grant, read.Disbursements
 		if r.Amount > g.Balance() {
 			p.Add("amount", "melebihi saldo: saldo %s, disetor %s", money.Format(g.Balance()), money.Format(r.Amount))
 		}
 		// Money is returned after it arrived.
-		prog, ds, err := moneyFacts(ctx, tx, g)
-		if err != nil {
-			return err
-		}
 		if len(ds) > 0 && !r.PaidOn.IsZero() && r.PaidOn.Before(ds[0].TransferredOn) {
 			p.Add("paid_on", "tanggal setor sebelum dana pertama diterima (%s)", ds[0].TransferredOn)
 		} else if len(p) == 0 && !r.PaidOn.IsZero() {
-			if err := keepsBalance(ctx, tx, a, g, prog, ds, &p, "paid_on", nil, &r); err != nil {
-				return err
-			}
+			keepsBalance(a, read, tx.Now(), &p, "paid_on", nil, &r)
 		}
 		if err := p.Err("setoran sisa dana tidak valid"); err != nil {
 			return err

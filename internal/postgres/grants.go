@@ -76,11 +76,21 @@ func (q q) Grant(ctx context.Context, id int64) (workflow.Grant, error) {
 // miss what the transaction it waited for committed. A new statement after
 // the lock sees every commit, so concurrent expenses cannot jointly overspend.
 func (tx *Tx) GrantForUpdate(ctx context.Context, id int64) (workflow.Grant, error) {
-	var locked int64
-	if err := tx.x.GetContext(ctx, &locked, `SELECT id FROM grants WHERE id = $1 FOR UPDATE`, id); err != nil {
-		return workflow.Grant{}, notFound(err, "hibah", id)
+	if err := tx.LockGrant(ctx, id); err != nil {
+		return workflow.Grant{}, err
 	}
 	return tx.loadGrant(ctx, id)
+}
+
+// LockGrant locks grant id's row until the transaction ends, or answers
+// ENotFound. Read the grant after it, in statements of their own (see
+// GrantForUpdate).
+func (tx *Tx) LockGrant(ctx context.Context, id int64) error {
+	var locked int64
+	if err := tx.x.GetContext(ctx, &locked, `SELECT id FROM grants WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return notFound(err, "hibah", id)
+	}
+	return nil
 }
 
 func (q q) loadGrant(ctx context.Context, id int64) (workflow.Grant, error) {

@@ -90,11 +90,22 @@ func (tx *Tx) InsertExpense(ctx context.Context, e workflow.Expense) (workflow.E
 
 // expenseColumns read an expense e with its receipt row v, named like the
 // JSON fields of ExpenseRow (the one-statement reads aggregate them as JSON).
+//
+// duplicate looks for other expenses only when the receipt's file is in
+// evidence_shared (kept by a trigger on evidence, 0170): RecordExpense
+// stores a receipt row for every expense, even of a file already stored, so
+// a file backing two expenses is always a shared one. CASE keeps that order: the
+// planner may reorder AND, and the search of other expenses, planned for
+// the row counts of the last ANALYZE, costs a scan of every expense when
+// they were few (the benchmark's first minutes, a new deployment's first
+// days), for every row read.
 const expenseColumns = `e.id, e.grant_id, e.spent_on, e.budget_line_id, COALESCE(e.activity_id, 0) AS activity_id, e.vendor,
 	e.description, e.amount, e.tax_ppn, e.tax_pph, e.receipt_id, v.sha256 AS receipt_sha256, e.created_by, e.created_at,
 	e.voided_at, COALESCE(e.void_reason, '') AS void_reason,
-	e.voided_at IS NULL AND EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
-		WHERE v2.sha256 = v.sha256 AND e2.id <> e.id AND e2.voided_at IS NULL) AS duplicate`
+	CASE WHEN e.voided_at IS NULL AND EXISTS (SELECT 1 FROM evidence_shared s WHERE s.sha256 = v.sha256)
+		THEN EXISTS (SELECT 1 FROM evidence v2 JOIN expenses e2 ON e2.receipt_id = v2.id
+			WHERE v2.sha256 = v.sha256 AND e2.id <> e.id AND e2.voided_at IS NULL)
+		ELSE false END AS duplicate`
 
 // ExpenseRow is an expense with whether its receipt file also backs another
 // expense that stands (a voided one re-entered with its receipt is no duplicate).
