@@ -179,7 +179,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		return fmt.Errorf("scratch table: %w", err)
 	}
 	jpg := jpegPayload(2_000_000, 2400, 1800)
-	pdf2, pdf1, pdf10 := pdfPayload(2_000_000), pdfPayload(1_000_000), pdfPayload(10_000_000)
+	pdf2, pdf1, pdf10 := scanPayload(jpg, 2400, 1800), pdfPayload(1_000_000), pdfPayload(10_000_000)
 
 	pingURL, stopPing, err := startBareFiber()
 	if err != nil {

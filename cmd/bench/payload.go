@@ -92,6 +92,20 @@ func pdfPayload(size int) payload {
 		head: b[:head], tail: b[head+len(tag(0)):], tag: tag}
 }
 
+// scanPayload returns the PDF a phone's scanner app makes of the photo
+// jpg: one page that is the JPEG, so nearly all of the file is binary image
+// data, as in the scanned receipts treasurers upload (pdfPayload's text
+// padding has no CR byte in 2 MB, the worst case of mime/multipart's search
+// for the boundary, which no scan comes near). The tag is a comment right
+// after the header, as in pdfPayload.
+func scanPayload(jpg payload, w, h int) payload {
+	tag := func(n uint64) []byte { return fmt.Appendf(nil, "%%bench upload %016d\n", n) }
+	b, _ := evidencetest.ScanPDF(tag(0), append(append([]byte{}, jpg.head...), jpg.tail...), w, h)
+	head := len("%PDF-1.4\n")
+	return payload{label: fmt.Sprintf("%.1f MB PDF (scanned page)", float64(len(b))/1e6), mime: "application/pdf", filename: "nota.pdf",
+		head: b[:head], tail: b[head+len(tag(0)):], tag: tag}
+}
+
 // multipartBody returns the expense form with the n-th copy of p as the
 // receipt, and its content type and length. Fields come before the file, as
 // browsers send them.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"grantflow/internal/auth"
 	"grantflow/internal/demo"
 	"grantflow/internal/evidence"
+	"grantflow/internal/evidence/evidencetest"
 	"grantflow/internal/grants"
 	"grantflow/internal/postgres"
 	"grantflow/workflow"
@@ -121,6 +123,10 @@ func freshDatabase(ctx context.Context, dsn string, recreate bool) (*postgres.DB
 // submitted grants, cfg.funded of them funded with a treasurer each, and the
 // sessions the load clients use. Progress goes to log. It returns the first
 // error any step meets.
+// benchHistory is the number of expenses each funded grant has before the
+// phases start.
+const benchHistory = 12
+
 func seed(ctx context.Context, cfg config, storeDir string, log io.Writer) (*world, error) {
 	db, err := freshDatabase(ctx, cfg.dsn, true)
 	if err != nil {
@@ -191,6 +197,7 @@ func (w *world) fill(ctx context.Context, cfg config, log io.Writer) error {
 	// two workers keep both cores busy hashing.
 	chairs := make([]workflow.Actor, nGroups)
 	treasurers := make([]string, cfg.funded) // e-mail addresses
+	treasurerActors := make([]workflow.Actor, cfg.funded)
 	err := parallel(nGroups+cfg.funded, 2, func(i int) error {
 		role, gi := workflow.RoleChair, i
 		if i >= nGroups {
@@ -206,6 +213,7 @@ func (w *world) fill(ctx context.Context, cfg config, log io.Writer) error {
 			chairs[gi] = workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID}
 		} else {
 			treasurers[gi] = email
+			treasurerActors[gi] = workflow.Actor{UserID: u.ID, Name: u.Name, Roles: u.Roles, GroupID: u.GroupID}
 		}
 		return nil
 	})
@@ -270,13 +278,29 @@ func (w *world) fill(ctx context.Context, cfg config, log io.Writer) error {
 			return fmt.Errorf("disburse grant %d: %w", v.ID, err)
 		}
 		w.funded[i] = fundedGrant{id: v.ID, lineID: v.Budget[0].ID}
+		// A history of spending, as a grant has some weeks into its
+		// funding: the uploads measured then check against a ledger,
+		// and the statistics below describe money tables that are not
+		// empty (planned for empty ones, reads of a grant's expenses
+		// scanned every expense of every grant).
+		for k := range benchHistory {
+			obj, err := svc.Ingest(ctx, bytes.NewReader(evidencetest.NotePDF(fmt.Sprintf("bench history %d-%d", v.ID, k))))
+			if err != nil {
+				return fmt.Errorf("history receipt of grant %d: %w", v.ID, err)
+			}
+			if _, err := svc.RecordExpense(ctx, treasurerActors[i], v.ID, grants.ExpenseInput{SpentOn: w.today,
+				BudgetLineID: v.Budget[k%len(v.Budget)].ID, Vendor: "Toko Riwayat", Description: "Belanja sebelum bench",
+				Amount: 1000}, &obj); err != nil {
+				return fmt.Errorf("history expense of grant %d: %w", v.ID, err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	w.review = w.ids[cfg.funded:]
-	step("%d grants funded", cfg.funded)
+	step("%d grants funded, %d expenses each", cfg.funded, benchHistory)
 
 	// One session per load client, so that clients do not queue on one
 	// session row (every request updates its session's last_seen_at). Each

@@ -179,19 +179,43 @@ func WithExif(t testing.TB, jpg []byte, e Exif) []byte {
 // table. prefix must be comment lines or blank lines (a binary marker, or
 // padding to make the file as large as a test needs); the offsets count it.
 func PDF(prefix []byte) ([]byte, int) {
-	b := append([]byte("%PDF-1.4\n"), prefix...)
 	content := "BT /F1 12 Tf 72 720 Td (Kwitansi) Tj ET"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
+	return pdfOf(prefix, [][]byte{
+		[]byte("<< /Type /Catalog /Pages 2 0 R >>"),
+		[]byte("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+		[]byte("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"),
+		fmt.Appendf(nil, "<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		[]byte("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"),
+	})
+}
+
+// ScanPDF returns a one-page A4 PDF whose page is the w×h JPEG jpg, the way
+// a phone's scanner app saves a photographed receipt (nearly all of the
+// file is the image's binary stream), with prefix placed as in PDF.
+func ScanPDF(prefix, jpg []byte, w, h int) ([]byte, int) {
+	content := "q 595 0 0 842 0 0 cm /Im1 Do Q"
+	img := fmt.Appendf(nil, "<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "+
+		"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n", w, h, len(jpg))
+	img = append(append(img, jpg...), "\nendstream"...)
+	return pdfOf(prefix, [][]byte{
+		[]byte("<< /Type /Catalog /Pages 2 0 R >>"),
+		[]byte("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+		[]byte("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>"),
+		fmt.Appendf(nil, "<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		img,
+	})
+}
+
+// pdfOf writes the header, prefix, the numbered objects, the
+// cross-reference table and the trailer, and returns the file and the
+// table's offset.
+func pdfOf(prefix []byte, objs [][]byte) ([]byte, int) {
+	b := append([]byte("%PDF-1.4\n"), prefix...)
 	var offs []int
 	for i, o := range objs {
 		offs = append(offs, len(b))
-		b = fmt.Appendf(b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+		b = fmt.Appendf(b, "%d 0 obj\n", i+1)
+		b = append(append(b, o...), "\nendobj\n"...)
 	}
 	xref := len(b)
 	b = fmt.Appendf(b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
