@@ -111,6 +111,57 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// TestOversizedHeaders: a request line or headers beyond the read buffer
+// is bad input (400 with the error shape), never a 500; headers a browser
+// with a few large cookies sends (8 KiB) are read. Through a real listener:
+// app.Test reports fasthttp's refusal as its own error, the server answers it.
+func TestOversizedHeaders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+	base := h.listen(t)
+
+	get := func(path string, header map[string]string) (int, errorBody) {
+		t.Helper()
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+admin)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		var body errorBody
+		if resp.StatusCode != http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatalf("%s: %d, body not the error shape: %v", path, resp.StatusCode, err)
+			}
+		}
+		return resp.StatusCode, body
+	}
+	if st, _ := get("/api/v1/grants", map[string]string{"Cookie": "a=" + strings.Repeat("x", 8<<10)}); st != http.StatusOK {
+		t.Fatalf("8 KiB of cookies: %d", st)
+	}
+	for name, c := range map[string]struct {
+		path   string
+		header map[string]string
+	}{
+		"17 KiB header": {"/api/v1/grants", map[string]string{"X-Padding": strings.Repeat("x", 17<<10)}},
+		"17 KiB query":  {"/api/v1/monitoring?province=" + strings.Repeat("a", 17<<10), nil},
+		"17 KiB page":   {"/hibah/" + strings.Repeat("1", 17<<10), nil},
+	} {
+		st, body := get(c.path, c.header)
+		if st != http.StatusBadRequest || body.Error.Code != workflow.EInvalid || body.Error.Message == "" {
+			t.Errorf("%s: %d %+v", name, st, body)
+		}
+	}
+}
+
 func TestNotFound(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -100,6 +100,9 @@ func New(svc *grants.Service, o Options) *Server {
 		DisablePreParseMultipartForm: true,
 		ErrorHandler:                 s.handleError,
 		DisableStartupMessage:        true,
+		// The request line and headers must fit here; fasthttp's 4 KiB
+		// default refused a browser carrying a few large cookies.
+		ReadBufferSize: 16 << 10,
 		// Every request but an upload (see uploadLimits); an upload's
 		// connection overrides this deadline while its body streams.
 		ReadTimeout:  readTimeout,
@@ -313,6 +316,9 @@ var fiberErrors = map[int]*workflow.Error{
 	fiber.StatusRequestEntityTooLarge: workflow.Errorf(workflow.ETooLarge, "isi permintaan terlalu besar (maksimal 12 MiB)"),
 	fiber.StatusBadRequest:            workflow.Errorf(workflow.EInvalid, "permintaan tidak valid"),
 	fiber.StatusRequestTimeout:        workflow.Errorf(workflow.EUnavailable, "permintaan terlalu lama"),
+	// Headers or an address beyond ReadBufferSize: bad input, not a fault.
+	fiber.StatusRequestHeaderFieldsTooLarge: workflow.Errorf(workflow.EInvalid, "header permintaan terlalu besar (maksimal 16 KiB)"),
+	fiber.StatusRequestURITooLong:           workflow.Errorf(workflow.EInvalid, "alamat permintaan terlalu panjang"),
 }
 
 type errorBody struct {
