@@ -66,12 +66,23 @@ func DefaultTaxRates() TaxRates {
 // ApplyDefaults fills every unset setting with its SPEC §2 default. "Unset"
 // means: a nil or empty map, slice or list; a TaxRates with every rate zero;
 // a zero number of days. Inside a partially given ceilings or activity_rules
-// map, each missing kind gets its own default; given values, even invalid
+// map, each missing kind gets its own default, and inside a kind's rule a
+// count its JSON left out (unsetCount) the kind's default count (a JSON
+// tax_rates object is read over the default rates: TaxRates.UnmarshalJSON); given values, even invalid
 // ones, are kept so that Validate can refuse them. The maps are copied, never
 // modified in place, so a Program copied by value may share them safely.
 func (p *Program) ApplyDefaults() {
 	p.Ceilings = fillKinds(p.Ceilings, defaultCeilings)
 	p.ActivityRules = fillKinds(p.ActivityRules, defaultRules)
+	for k, r := range p.ActivityRules {
+		if r.In == unsetCount {
+			r.In = defaultRules[k].In
+		}
+		if r.On == unsetCount {
+			r.On = defaultRules[k].On
+		}
+		p.ActivityRules[k] = r
+	}
 	if len(p.TranchePercents) == 0 {
 		p.TranchePercents = DefaultTranchePercents()
 	}

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
 	"slices"
@@ -58,6 +59,38 @@ func TestApplyDefaults(t *testing.T) {
 	q.TranchePercents[0] = 1
 	if DefaultCategories()[0].Name != "Konsumsi" || DefaultTranchePercents()[0] != 70 {
 		t.Error("defaults share memory")
+	}
+}
+
+// TestProgramJSONPartialSettings: a JSON programme that gives part of a
+// kind's rule or of the tax rates keeps the defaults of what it leaves out,
+// and an explicit zero stays zero.
+func TestProgramJSONPartialSettings(t *testing.T) {
+	var p Program
+	in := `{"activity_rules":{"KKM":{"in":6},"KKG":{"on":0},"MGMP":{}},"tax_rates":{"ppn_bps":1200,"pph21_bps":0}}`
+	if err := json.Unmarshal([]byte(in), &p); err != nil {
+		t.Fatal(err)
+	}
+	p.ApplyDefaults()
+	for k, want := range map[Kind]ActivityRule{KKM: {6, 2}, KKG: {3, 0}, MGMP: {3, 2}, POKJAWAS: {5, 2}} {
+		if got := p.ActivityRules[k]; got != want {
+			t.Errorf("rule %s: %+v, want %+v", k, got, want)
+		}
+	}
+	if want := (TaxRates{PPN: 1200, PPh21: 0, PPh22: 150, PPh23: 200}); p.TaxRates != want {
+		t.Errorf("tax %+v, want %+v", p.TaxRates, want)
+	}
+	// A stored programme reads back as written.
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Program
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.ActivityRules, p.ActivityRules) || back.TaxRates != p.TaxRates {
+		t.Errorf("round trip %+v %+v", back.ActivityRules, back.TaxRates)
 	}
 }
 

@@ -1,6 +1,10 @@
 package workflow
 
-import "time"
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
 
 // Role is what a person may do; a user holds one or more.
 type Role string
@@ -107,6 +111,22 @@ type ActivityRule struct {
 	On int `json:"on" validate:"min=0,max=100" label:"Jumlah sesi On"`
 }
 
+// unsetCount marks an In or On count that a JSON activity rule leaves out;
+// ApplyDefaults gives it the kind's default, so {"KKM":{"in":6}} keeps
+// KKM's 2 On sessions instead of asking for none.
+const unsetCount = math.MinInt32
+
+// UnmarshalJSON reads a rule, marking the counts it leaves out (unsetCount).
+func (r *ActivityRule) UnmarshalJSON(b []byte) error {
+	type plain ActivityRule
+	v := plain{In: unsetCount, On: unsetCount}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = ActivityRule(v)
+	return nil
+}
+
 // Category is a budget category; CapPercent 0 means no cap.
 type Category struct {
 	Code       string `json:"code" validate:"required,max=50,codeword" label:"Kode kategori"`
@@ -120,6 +140,18 @@ type TaxRates struct {
 	PPh21 int `json:"pph21_bps" validate:"min=0,max=10000" label:"Tarif PPh 21"`
 	PPh22 int `json:"pph22_bps" validate:"min=0,max=10000" label:"Tarif PPh 22"`
 	PPh23 int `json:"pph23_bps" validate:"min=0,max=10000" label:"Tarif PPh 23"`
+}
+
+// UnmarshalJSON reads rates over the defaults, so that a programme giving
+// only {"ppn_bps":1200} keeps the default PPh rates instead of none.
+func (t *TaxRates) UnmarshalJSON(b []byte) error {
+	type plain TaxRates
+	v := plain(DefaultTaxRates())
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*t = TaxRates(v)
+	return nil
 }
 
 // Program is one fiscal year or round of the grant programme with its juknis settings.
