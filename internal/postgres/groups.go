@@ -128,7 +128,9 @@ type Repeat struct {
 
 // RepeatedGroup returns the first existing group that g repeats: the same SK
 // number (spaces and case aside), the same bank account (digits only), or,
-// of the same kind, more than half of g's members by NIP or SIMPATIKA id.
+// of the same kind, sharing more than half of g's members or more than half
+// of its own by NIP or SIMPATIKA id (a larger group that holds most of a
+// smaller one repeats it too).
 // ok is false when g repeats none. Call it under LockGroupRegistry.
 func (tx *Tx) RepeatedGroup(ctx context.Context, g workflow.Group) (r Repeat, ok bool, err error) {
 	// duplicate_of IS NULL lets the unique indexes of 0142 answer: a
@@ -162,7 +164,9 @@ func (tx *Tx) RepeatedGroup(ctx context.Context, g workflow.Group) (r Repeat, ok
 			SELECT m.group_id, x.i FROM mine x JOIN members m ON m.simpatika_id <> '' AND m.simpatika_id = x.sim),
 		best AS (
 			SELECT h.group_id, count(*) AS shared FROM hits h JOIN groups o ON o.id = h.group_id AND o.kind = $3
-			GROUP BY h.group_id HAVING 2 * count(*) > $4 ORDER BY 2 DESC, 1 LIMIT 1)
+			GROUP BY h.group_id
+			HAVING 2 * count(*) > $4 OR 2 * count(*) > (SELECT count(*) FROM members o WHERE o.group_id = h.group_id)
+			ORDER BY 2 DESC, 1 LIMIT 1)
 		SELECT ` + groupColumns + `, 'members', (SELECT shared FROM best) FROM groups WHERE id = (SELECT group_id FROM best)`
 	row = tx.x.QueryRowxContext(ctx, byMembers, pq.Array(nips), pq.Array(simpatika), g.Kind, n)
 	switch err := scanRepeat(row, &r); {

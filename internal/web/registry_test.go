@@ -339,6 +339,14 @@ func TestGroupOnce(t *testing.T) {
 				g.Members[i+3].NIP = first.Members[i+3].NIP
 			}
 		})},
+		// Half of the new group's 30, but 15 of the first's 16.
+		{"15 of the first's 16 in a group of 30", "members", func() workflow.Group {
+			g := validGroup(workflow.KKG, "KKG MI Kecamatan Cibiru Raya", "Kota Bandung", 30)
+			for i := range 15 {
+				g.Members[i+3].NIP = first.Members[i].NIP
+			}
+			return g
+		}()},
 	} {
 		r := h.do("POST", "/api/v1/groups", admin, c.g)
 		e := expect(t, r, http.StatusConflict, c.name)
