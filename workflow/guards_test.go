@@ -48,6 +48,7 @@ func TestSubmitGuardsAllAtOnce(t *testing.T) {
 		"activities[1].planned_on: tidak boleh setelah akhir masa kegiatan (2026-10-31)",
 		"activities[3].planned_on: wajib diisi",
 		"activities[0].planned_participants: jumlah peserta yang direncanakan wajib diisi",
+		"activities[3].planned_participants: jumlah peserta yang direncanakan wajib diisi", // beside its missing date
 		"activities: sesi On pertama (2026-05-01) tidak boleh sebelum sesi In pertama (2026-06-01)",
 		"budget: total anggaran Rp 17.000.000 melebihi pagu Rp 15.000.000 untuk KKG",
 		"budget[2].category: \"jalan_jalan\" tidak dikenal",

@@ -392,18 +392,18 @@ func proposalProblems(g Grant, r Request, prog Program) (Problems, int64) {
 		default:
 			ps.Add(fieldIndex("activities", i, "kind"), `harus "in" atau "on"`)
 		}
+		if a.PlannedParticipants < 1 {
+			ps.Add(fieldIndex("activities", i, "planned_participants"), "jumlah peserta yang direncanakan wajib diisi")
+		}
 		switch {
 		case a.PlannedOn.IsZero():
 			ps.Add(fieldIndex("activities", i, "planned_on"), "tanggal rencana wajib diisi")
-			continue
+			continue // no date to order against the others
 		case !prog.ActivityEndsOn.IsZero() && a.PlannedOn.After(prog.ActivityEndsOn):
 			ps.Add(fieldIndex("activities", i, "planned_on"), "tidak boleh setelah akhir masa kegiatan (%s)", prog.ActivityEndsOn)
 		case !prog.ProposalOpensOn.IsZero() && a.PlannedOn.Before(prog.ProposalOpensOn):
 			// Sessions are held with the grant's money: not before the round opened.
 			ps.Add(fieldIndex("activities", i, "planned_on"), "tidak boleh sebelum program dibuka (%s)", prog.ProposalOpensOn)
-		}
-		if a.PlannedParticipants < 1 {
-			ps.Add(fieldIndex("activities", i, "planned_participants"), "jumlah peserta yang direncanakan wajib diisi")
 		}
 		switch a.Kind {
 		case In:
