@@ -280,3 +280,22 @@ func TestMeetingPhoto(t *testing.T) {
 	// seen yet counted (the scan, 120 days after the end, found it dormant).
 	want(t, p.get(page), 200, "Diskusi asesmen", "dengan foto", `id="status-pemantauan"`, `id="tanda-dihapus"`)
 }
+
+// TestSurvivalChartSkipsUnreached: a checkpoint no grant has reached yet
+// (eligible 0) is left off the curve, not drawn at 0 %.
+func TestSurvivalChartSkipsUnreached(t *testing.T) {
+	t.Parallel()
+	lines := survivalChart([]monitor.Cohort{{ProgramName: "P", Kind: "KKG", Province: "Jawa Barat", Points: []monitor.Checkpoint{
+		{Months: 1, Eligible: 4, Active: 4, Share: 1}, {Months: 3, Eligible: 4, Active: 2, Share: 0.5},
+		{Months: 6, Eligible: 0}, {Months: 12, Eligible: 0}}}})
+	if len(lines) != 1 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	// x = 50 + months×520/12, y = 20 + 200 − share×200.
+	if got, want := lines[0].Points, "93,20 180,120"; got != want {
+		t.Fatalf("points %q, want %q", got, want)
+	}
+	if len(lines[0].Dots) != 2 {
+		t.Fatalf("dots %+v", lines[0].Dots)
+	}
+}

@@ -76,6 +76,9 @@ func survivalChart(cs []monitor.Cohort) []chartLine {
 		l := chartLine{Label: fmt.Sprintf("%s · %s · %s", c.ProgramName, c.Kind, c.Province), Colour: chartColours[i]}
 		var pts []string
 		for _, p := range c.Points {
+			if p.Eligible == 0 {
+				continue // no grant has ended that long ago: no point, not 0 %
+			}
 			x := left + p.Months*w/12
 			y := top + h - int(p.Share*float64(h))
 			pts = append(pts, fmt.Sprintf("%d,%d", x, y))
