@@ -274,6 +274,9 @@ type Page struct {
 	// NextCursor is what ListFilter.Cursor takes for the next page; 0 when
 	// this page is the last.
 	NextCursor int64
+	// Total is how many grants match the filter on every page together
+	// (0 for a cursor past the last page, which has no row to carry it).
+	Total int
 }
 
 // Grants returns the grants in a's scope that match f, without their
@@ -313,6 +316,9 @@ func (s *Service) GrantPage(ctx context.Context, a workflow.Actor, f ListFilter)
 		return Page{}, err
 	}
 	var p Page
+	if len(gs) > 0 {
+		p.Total = gs[0].Matching
+	}
 	if f.Limit > 0 && len(gs) > f.Limit {
 		gs = gs[:f.Limit]
 		p.NextCursor = gs[len(gs)-1].Grant.ID

@@ -139,6 +139,9 @@ type ListedGrant struct {
 	Group workflow.Group
 	// ReportDueOn is the programme's LPJ due date, for workflow.ReportOverdue.
 	ReportDueOn workflow.Date
+	// Matching is how many grants match the filter, its page (Limit,
+	// Before) aside: the same on every row.
+	Matching int
 }
 
 // Grants returns the grants matching f with their money, group and
@@ -148,11 +151,15 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
 	}
-	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency, gr.province_code, gr.regency_code, p.report_due_on
-		FROM grants g JOIN groups gr ON gr.id = g.group_id JOIN programs p ON p.id = g.program_id` + grantMoney + `
+	// The count repeats the filter in a subquery of its own (its aliases
+	// shadow the outer ones): PostgreSQL runs it once, beside the page.
+	const from = ` FROM grants g JOIN groups gr ON gr.id = g.group_id JOIN programs p ON p.id = g.program_id`
+	const where = `
 		WHERE ($1 = '' OR gr.province_code = $1) AND ($2 = '' OR gr.regency_code = $2) AND ($3 = 0 OR g.group_id = $3)
 		AND ($4 = '' OR g.state = $4) AND ($5 = 0 OR g.program_id = $5)
-		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded' AND p.report_due_on < CAST($7 AS date)))
+		AND (CAST($7 AS date) IS NULL OR (g.state = 'funded' AND p.report_due_on < CAST($7 AS date)))`
+	const query = `SELECT ` + grantColumns + `, gr.kind, gr.name, gr.province, gr.regency, gr.province_code, gr.regency_code, p.report_due_on,
+		(SELECT count(*)` + from + where + `) AS matching` + from + grantMoney + where + `
 		AND ($8 = 0 OR g.id < $8)
 		ORDER BY g.id DESC LIMIT $6`
 	rows, err := q.x.QueryxContext(ctx, query, f.ProvinceCode, f.RegencyCode, f.GroupID, string(f.State), f.ProgramID, f.Limit, f.ReportOverdueOn, f.Before)
@@ -168,7 +175,7 @@ func (q q) Grants(ctx context.Context, f GrantFilter) ([]ListedGrant, error) {
 			&g.VerifierID, &g.ApproverID, &g.Background, &g.Objectives, &g.SustainabilityPlan,
 			&g.CreatedAt, &g.UpdatedAt,
 			&g.Disbursed, &g.TranchesPaid, &g.Spent, &g.Receipted, &g.ExpensesWithoutReceipt, &g.Refunded, &g.ReportConfirmed,
-			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency, &l.Group.ProvinceCode, &l.Group.RegencyCode, &l.ReportDueOn)
+			&l.Group.Kind, &l.Group.Name, &l.Group.Province, &l.Group.Regency, &l.Group.ProvinceCode, &l.Group.RegencyCode, &l.ReportDueOn, &l.Matching)
 		if err != nil {
 			return nil, mapErr(err)
 		}

@@ -223,7 +223,7 @@ func (s *Server) grants(c *fiber.Ctx) error {
 	}
 	gs := page.Items
 	if format == "" {
-		body := fiber.Map{"items": gs, "total": len(gs)}
+		body := fiber.Map{"items": gs, "total": page.Total}
 		if page.NextCursor > 0 {
 			body["next_cursor"] = strconv.FormatInt(page.NextCursor, 10)
 		}

@@ -108,8 +108,9 @@ func TestReadsGolden(t *testing.T) {
 }
 
 // checkPages walks GET /grants in pages of 4 with limit and cursor: the
-// pages together are the unpaged list in its order, only the last has no
-// next_cursor, and a bad limit or cursor is a 400 naming the parameter.
+// pages together are the unpaged list in its order, each says how many
+// grants match in all (total), only the last has no next_cursor, and a bad
+// limit or cursor is a 400 naming the parameter.
 func checkPages(t *testing.T, h *harness, token string, n int) {
 	var whole struct {
 		Items []struct {
@@ -130,7 +131,7 @@ func checkPages(t *testing.T, h *harness, token string, n int) {
 		r := h.do("GET", "/api/v1/grants?limit=4"+cursor, token, nil)
 		expect(t, r, 200, "page")
 		r.decode(t, &page)
-		if page.Total != len(page.Items) || len(page.Items) > 4 {
+		if page.Total != n || len(page.Items) > 4 || len(page.Items) == 0 {
 			t.Fatalf("page %d: %d items, total %d", pages, len(page.Items), page.Total)
 		}
 		for _, it := range page.Items {
