@@ -102,7 +102,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	case "gc":
 		fs := flag.NewFlagSet("gc", flag.ContinueOnError)
 		grace := fs.Duration("grace", time.Hour, "keep unreferenced files younger than this (uploads in flight)")
-		if err := fs.Parse(args[1:]); err != nil {
+		if err := parseArgs(fs, args[1:]); err != nil {
 			return err
 		}
 		svc, closeFn, err := service(ctx, cfg)
@@ -216,6 +216,19 @@ type roles []string
 func (r *roles) String() string     { return strings.Join(*r, ",") }
 func (r *roles) Set(v string) error { *r = append(*r, v); return nil }
 
+// parseArgs parses args into fs and refuses anything left over: flag stops
+// at the first argument that is not a flag, so `--name Dewi Lestari
+// --province 32` would otherwise create an unscoped user named Dewi.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: argumen %q tidak dikenal; nilai yang memuat spasi perlu diberi tanda kutip", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
 func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	var in grants.NewUser
@@ -228,7 +241,7 @@ func userAdd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	fs.StringVar(&in.Regency, "regency", "", "regency scope (staff) inside --province: a name or code (\"kota bogor\", 32.71)")
 	fs.StringVar(&in.Password, "password", "", "password (default: read from standard input)")
 	fs.SetOutput(stdout)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // asked for the usage, which Parse printed: not a failure
 		}

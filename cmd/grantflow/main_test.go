@@ -145,6 +145,9 @@ func TestUserAddRefusesBadInput(t *testing.T) {
 		{"province outside the list", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--province", "Atlantis"}, "\n  province:"},
 		{"regency of another province", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--province", "Jawa Tengah", "--regency", "Kota Bogor"}, "\n  regency:"},
 		{"unknown flag", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--name", "A", "--role", "verifier", "--colour", "red"}, "colour"},
+		// An unquoted name stops flag parsing: the province after it
+		// must not be dropped, leaving an unscoped verifier.
+		{"unquoted name", "kata-sandi-rahasia\n", []string{"--email", "a@example.id", "--role", "verifier", "--name", "Dewi", "Lestari", "--province", "32"}, `"Lestari"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 func monitorCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
 	asOfFlag := fs.String("as-of", "", "compute the status as of this day (YYYY-MM-DD; default today in Jakarta)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	var asOf workflow.Date
