@@ -694,15 +694,17 @@ func (x *doc) finances() {
 	x.note("Jumlah anggaran: " + terbilang(budget))
 	x.note("Jumlah realisasi: " + terbilang(spent))
 
-	var withheld, deposited int64
-	for _, e := range d.Ledger {
-		switch e.Kind {
-		case workflow.EntryTaxWithheld:
-			withheld += e.In
-		case workflow.EntryTaxDeposited:
-			deposited += e.Out
+	// Taxes of the expenses that stand, as the expense table below counts
+	// them: a voided expense's withholding and its deposit stay in the
+	// ledger, where they cancel, but were never the grant's taxes. The
+	// ledger deposits every withholding on its day (workflow.Ledger).
+	var withheld int64
+	for _, e := range d.Expenses {
+		if !e.Voided() {
+			withheld += e.TaxPPN + e.TaxPPh
 		}
 	}
+	deposited := withheld
 	x.heading("B. Penerimaan, Belanja, Pajak dan Pengembalian Dana")
 	x.fields(62,
 		"Dana diterima", money.Format(d.Grant.Disbursed)+" "+terbilang(d.Grant.Disbursed),

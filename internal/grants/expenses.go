@@ -152,9 +152,6 @@ func flagRows(a workflow.Actor, g workflow.Grant, prog workflow.Program, ds []wo
 			// the reviewers' eyes, like duplicate_receipt.
 			out[i].Flags = append(out[i].Flags, workflow.SessionFlags(r.Expense, g)...)
 		}
-		if r.VoidedAt != nil {
-			out[i].VoidedOn = workflow.DateOf(r.VoidedAt.In(workflow.Jakarta))
-		}
 	}
 	return out
 }

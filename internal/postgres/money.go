@@ -133,9 +133,22 @@ func (q q) Expenses(ctx context.Context, grantID, expenseID int64) ([]ExpenseRow
 			&e.VoidReason, &r.Duplicate); err != nil {
 			return nil, mapErr(err)
 		}
+		voided(e)
 		out = append(out, r)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// voided sets a void expense's VoidedAt in UTC and its VoidedOn, the Jakarta
+// day the ledger and the LPJ date the void by: every reader of expenses
+// gets both, not only those that remember to derive the day.
+func voided(e *workflow.Expense) {
+	if e.VoidedAt == nil {
+		return
+	}
+	t := e.VoidedAt.UTC()
+	e.VoidedAt = &t
+	e.VoidedOn = workflow.DateOf(t.In(workflow.Jakarta))
 }
 
 // VoidExpense marks an expense void and returns the hash of the void's

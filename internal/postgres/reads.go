@@ -184,10 +184,7 @@ func (q q) ReadGrant(ctx context.Context, id int64, o ReadOptions) (GrantRead, e
 	for i := range r.Expenses {
 		e := &r.Expenses[i].Expense
 		e.CreatedAt = e.CreatedAt.UTC()
-		if e.VoidedAt != nil {
-			t := e.VoidedAt.UTC()
-			e.VoidedAt = &t
-		}
+		voided(e)
 	}
 	return r, nil
 }

@@ -216,6 +216,70 @@ func TestReportDraftFromDatabase(t *testing.T) {
 	expect(t, w.get(t, "chairB", fmt.Sprintf("/api/v1/grants/%d/report.pdf", w.grant.ID)), 404, "report.pdf of another group")
 }
 
+// A voided expense in the LPJ: the void is dated (the Jakarta day it was
+// voided, from the database, as GET /ledger dates it) and its taxes are not
+// the grant's taxes. The void's date was left unset in the report's rows,
+// so the PDF printed "DIBATALKAN -" and a ledger that began with the void,
+// before any money arrived.
+func TestReportVoidedExpense(t *testing.T) {
+	t.Parallel()
+	w := newReportWorld(t)
+	ctx := context.Background()
+	v := w.grantIn(t, w.prog, w.groupA, workflow.Approved)
+	if _, err := w.svc.Disburse(ctx, w.actor("finance"), v.ID, grants.DisbursementInput{Tranche: 1, Amount: v.AmountApproved * 70 / 100,
+		TransferredOn: workflow.MustDate("2026-03-02"), Reference: "BSI-VOID-1"}); err != nil {
+		t.Fatalf("Disburse: %v", err)
+	}
+	treasurer := w.actor("treasurerA")
+	record := func(seed int, vendor string, amount, ppn, pph int64) workflow.Expense {
+		t.Helper()
+		receipt, err := w.svc.Ingest(ctx, bytes.NewReader(reportJPEG(t, seed)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := w.svc.RecordExpense(ctx, treasurer, v.ID, grants.ExpenseInput{SpentOn: workflow.MustDate("2026-03-06"),
+			BudgetLineID: v.Budget[0].ID, Vendor: vendor, Description: "Konsumsi", Amount: amount, TaxPPN: ppn, TaxPPh: pph}, &receipt)
+		if err != nil {
+			t.Fatalf("RecordExpense: %v", err)
+		}
+		return e
+	}
+	wrong := record(3, "Toko Salah Catat", 500_000, 55_000, 8_325)
+	record(4, "Warung Bu Siti", 1_000_000, 110_000, 15_000)
+	if _, err := w.svc.VoidExpense(ctx, treasurer, v.ID, wrong.ID, "salah catat"); err != nil {
+		t.Fatalf("VoidExpense: %v", err)
+	}
+	es, err := w.svc.Expenses(ctx, treasurer, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var on workflow.Date
+	for _, e := range es {
+		if e.ID == wrong.ID {
+			on = e.VoidedOn
+		}
+	}
+	if on.IsZero() {
+		t.Fatal("the voided expense has no void day")
+	}
+	r := w.get(t, "treasurerA", fmt.Sprintf("/api/v1/grants/%d/report.pdf", v.ID))
+	expect(t, r, 200, "draft report.pdf")
+	// Cells wrap over lines: compare with every run of spaces as one.
+	text := strings.Join(strings.Fields(pdfText(t, r.body)), " ")
+	day := on.Time()
+	months := []string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
+	if want := fmt.Sprintf("DIBATALKAN %d %s %d: salah catat", day.Day(), months[day.Month()-1], day.Year()); !strings.Contains(text, want) {
+		t.Errorf("the LPJ lacks %q", want)
+	}
+	if strings.Contains(text, "DIBATALKAN -") {
+		t.Error("a void without its date")
+	}
+	// Taxes: the standing expense's 110 000 + 15 000 only.
+	if !strings.Contains(text, "Pajak dipungut : Rp 125.000 (") || !strings.Contains(text, "Pajak disetor : Rp 125.000 (") {
+		t.Error("the LPJ's taxes are not those of the standing expense (Rp 125.000)")
+	}
+}
+
 func reportFileNameOf(number string, draft bool) string {
 	if draft {
 		return "LPJ-" + number + "-DRAF.pdf"
