@@ -2,7 +2,9 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -103,13 +105,51 @@ func verifyPDF(rs io.ReadSeeker) (err error) {
 			err = corrupt(fmt.Errorf("pdfcpu panic: %v", r))
 		}
 	}()
+	if err := pdfEnds(rs); err != nil {
+		return corrupt(err)
+	}
 	conf := model.NewDefaultConfiguration()
+	conf.Cmd = model.VALIDATE
 	conf.ValidationMode = model.ValidationRelaxed
 	conf.Optimize = false
 	conf.ValidateLinks = false
 	conf.Offline = true // never ask revocation servers about signatures
-	if err := api.Validate(rs, conf); err != nil {
+	ctx, err := api.ReadAndValidate(rs, conf)
+	if err != nil {
 		return corrupt(err)
+	}
+	if ctx.PageCount < 1 {
+		return corrupt(errors.New("PDF has no page"))
+	}
+	return nil
+}
+
+// pdfTail is how far from its end a PDF must say where its cross-reference
+// table starts and end its file: what PDF readers look at (ISO 32000-1,
+// 7.5.5, and Acrobat's 1 024 bytes).
+const pdfTail = 1024
+
+// pdfEnds refuses a PDF whose last pdfTail bytes hold no startxref and
+// %%EOF: a file cut short in transfer. pdfcpu in relaxed mode rebuilds a
+// missing cross-reference table from the objects it finds, and so accepted
+// the first 200 bytes of a receipt as a whole one.
+func pdfEnds(rs io.ReadSeeker) error {
+	size, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if _, err := rs.Seek(max(0, size-pdfTail), io.SeekStart); err != nil {
+		return err
+	}
+	tail, err := io.ReadAll(rs)
+	if err != nil {
+		return err
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if !bytes.Contains(tail, []byte("startxref")) || !bytes.Contains(tail, []byte("%%EOF")) {
+		return errors.New("PDF ends without startxref and %%EOF: cut short")
 	}
 	return nil
 }

@@ -292,6 +292,11 @@ func testStore(t *testing.T, newStore func(*testing.T) Store) {
 			{"png signature then random bytes", MIMEPNG, append([]byte("\x89PNG\r\n\x1a\n"), randomBytes(4096)...)},
 			{"pdf header then html", MIMEPDF, []byte("%PDF-1.4\n<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n")},
 			{"pdf cut in half", MIMEPDF, pdfBytes(0)[:len(pdfBytes(0))/2]},
+			// pdfcpu in relaxed mode rebuilds a missing cross-reference
+			// table: these were accepted until pdfEnds.
+			{"pdf cut after 200 bytes", MIMEPDF, pdfBytes(0)[:200]},
+			{"pdf without its xref and trailer", MIMEPDF, pdfBytes(0)[:bytes.LastIndex(pdfBytes(0), []byte("xref"))]},
+			{"pdf without a page", MIMEPDF, pdfWithoutPages()},
 			{"png declaring 20000x20000", MIMEPNG, pngHeader(20000, 20000)},
 			{"png cut before its end", MIMEPNG, pngBytes(t, 64, 48)[:200]},
 		} {
@@ -599,6 +604,26 @@ func tempFile(t *testing.T, st Store, data []byte) *os.File {
 func pdfBytes(pad int) []byte {
 	b, _ := pdfDoc(pad)
 	return b
+}
+
+// pdfWithoutPages is a well-formed PDF whose page tree is empty: nothing a
+// receipt could show.
+func pdfWithoutPages() []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [] /Count 0 >>"}
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
 }
 
 // pdfDoc writes a classic PDF 1.4 (cross-reference table, no streams
