@@ -154,3 +154,105 @@ func TestVerifyRowsBehindDisabledTriggers(t *testing.T) {
 		t.Errorf("not named: %+v", p)
 	}
 }
+
+// Sessions: an attendee added after the session was recorded is refused
+// even with the append-only triggers on (they guarded changes, not
+// additions), and with every trigger off audit verify names a realisation
+// whose facts or attendees no longer match its event, a cancellation whose
+// reason changed, and an event whose row is gone.
+func TestVerifySessionRows(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	f := newFixture(t, localStore(t))
+	g := f.fundedGrant(t)
+	grp, err := f.svc.Group(ctx, grants.System, g.view.GroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := g.view.Activities
+	held, err := f.svc.RealizeActivity(ctx, g.treasurer, g.id, acts[0].ID, grants.RealizationInput{HeldOn: f.today.AddDays(-3),
+		Location: "Aula MIN 2", Hours: 4, Facilitator: "Pengawas madrasah", AttendeeIDs: []int64{grp.Members[0].ID, grp.Members[1].ID},
+		Summary: "Lokakarya modul ajar.", Outputs: "Draf modul ajar."})
+	if err != nil {
+		t.Fatalf("RealizeActivity: %v", err)
+	}
+	if _, err := f.svc.CancelActivity(ctx, f.verifier, g.id, acts[4].ID, grants.CancelActivityInput{Reason: "Madrasah libur."}); err != nil {
+		t.Fatalf("CancelActivity: %v", err)
+	}
+	var rz int64
+	sqlDB := f.db.SQL()
+	if err := sqlDB.QueryRowContext(ctx, `SELECT id FROM activity_realizations WHERE activity_id = $1`, held.ID).Scan(&rz); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := f.svc.VerifyRows(ctx); err != nil || len(probs) != 0 {
+		t.Fatalf("VerifyRows on untouched sessions: %+v, %v", probs, err)
+	}
+	late := fmt.Sprintf(`INSERT INTO activity_attendees (realization_id, member_id) VALUES (%d, %d)`, rz, grp.Members[2].ID)
+	if _, err := sqlDB.ExecContext(ctx, late); err == nil || !strings.Contains(err.Error(), "not later") {
+		t.Fatalf("a late attendee: %v, want refused", err)
+	}
+
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range []string{
+		`ALTER TABLE activity_realizations DISABLE TRIGGER ALL`, `ALTER TABLE activity_attendees DISABLE TRIGGER ALL`,
+		`ALTER TABLE activity_cancellations DISABLE TRIGGER ALL`,
+		fmt.Sprintf(`UPDATE activity_realizations SET location = 'Hotel Bali' WHERE id = %d`, rz),
+		late,
+		fmt.Sprintf(`UPDATE activity_cancellations SET reason = 'alasan diganti' WHERE activity_id = %d`, acts[4].ID),
+		`ALTER TABLE activity_realizations ENABLE TRIGGER ALL`, `ALTER TABLE activity_attendees ENABLE TRIGGER ALL`,
+		`ALTER TABLE activity_cancellations ENABLE TRIGGER ALL`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[postgres.RowProblem]bool{
+		{Table: "activity_realizations", ID: rz, GrantID: g.id, Reason: "daftar hadir tidak sama dengan peristiwa yang mencatatnya"}:       true,
+		{Table: "activity_cancellations", ID: acts[4].ID, GrantID: g.id, Reason: "isi baris tidak sama dengan peristiwa yang mencatatnya"}: true,
+	}
+	check := func() {
+		t.Helper()
+		probs, err := f.svc.VerifyRows(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range probs {
+			if !want[p] {
+				t.Errorf("unexpected problem %+v", p)
+			}
+		}
+		if len(probs) != len(want) {
+			t.Errorf("problems %+v, want %d", probs, len(want))
+		}
+	}
+	check()
+	// The late attendee and the cancellation removed: the location alone
+	// still disagrees, and the cancellation's event names a missing row.
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{
+		`SET session_replication_role = replica`,
+		fmt.Sprintf(`DELETE FROM activity_attendees WHERE realization_id = %d AND member_id = %d`, rz, grp.Members[2].ID),
+		fmt.Sprintf(`DELETE FROM activity_cancellations WHERE activity_id = %d`, acts[4].ID),
+		`RESET session_replication_role`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	want = map[postgres.RowProblem]bool{
+		{Table: "activity_realizations", ID: rz, GrantID: g.id, Reason: "isi baris tidak sama dengan peristiwa yang mencatatnya"}:       true,
+		{Table: "activity_cancellations", ID: acts[4].ID, GrantID: g.id, Reason: "baris yang dicatat peristiwa cancel_activity hilang"}: true,
+	}
+	check()
+}

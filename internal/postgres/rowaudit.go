@@ -13,9 +13,11 @@ type RowProblem struct {
 
 // MoneyRowProblems checks every disbursement, expense (and its void), refund
 // and evidence row against its own row_sha256 (recomputed over the columns
-// set at creation) and against the hash its creating event carries, and
-// every event that names a row against that row's existence. Events recorded
-// before rows carried hashes are checked for the row's existence only.
+// set at creation) and against the hash its creating event carries; every
+// session realisation (with its attendees) and cancellation against the
+// facts its event records; and every event that names a row against that
+// row's existence. Events recorded before rows carried hashes are checked
+// for the row's existence only.
 func (q q) MoneyRowProblems(ctx context.Context) ([]RowProblem, error) {
 	const query = `
 WITH ev AS (SELECT grant_id, action, data FROM grant_events)
@@ -55,6 +57,33 @@ SELECT 'evidence', f.id, f.grant_id, CASE
 		WHEN f.row_sha256 IS NULL THEN 'baris tanpa hash: ditambahkan di luar aplikasi'
 		ELSE 'isi baris berubah sejak dicatat' END
 	FROM evidence f WHERE f.row_sha256 IS NULL OR f.row_sha256 <> evidence_row_sha256(f)
+UNION ALL
+SELECT 'activity_realizations', r.id, r.grant_id, CASE
+		WHEN e.data IS NULL THEN 'tidak ada peristiwa yang mencatat baris ini'
+		WHEN a.ids IS DISTINCT FROM e.data->'attendee_ids' THEN 'daftar hadir tidak sama dengan peristiwa yang mencatatnya'
+		ELSE 'isi baris tidak sama dengan peristiwa yang mencatatnya' END
+	FROM activity_realizations r
+	LEFT JOIN grant_events e ON e.id = r.event_id AND e.grant_id = r.grant_id AND e.action IN ('realize_activity', 'correct_realization')
+	CROSS JOIN LATERAL (SELECT COALESCE(jsonb_agg(member_id ORDER BY member_id), '[]') AS ids
+		FROM activity_attendees WHERE realization_id = r.id) a
+	WHERE e.data IS NULL OR a.ids IS DISTINCT FROM e.data->'attendee_ids'
+		OR e.data->>'activity_id' IS DISTINCT FROM r.activity_id::text OR e.data->>'version' IS DISTINCT FROM r.version::text
+		OR e.data->>'held_on' IS DISTINCT FROM to_char(r.held_on, 'YYYY-MM-DD') OR e.data->>'hours' IS DISTINCT FROM r.hours::text
+		OR e.data->>'location' IS DISTINCT FROM r.location OR e.data->>'facilitator' IS DISTINCT FROM r.facilitator
+		OR e.data->>'summary' IS DISTINCT FROM r.summary OR e.data->>'outputs' IS DISTINCT FROM r.outputs
+UNION ALL
+SELECT 'activity_cancellations', c.activity_id, c.grant_id, CASE
+		WHEN e.id IS NULL THEN 'tidak ada peristiwa yang mencatat baris ini'
+		ELSE 'isi baris tidak sama dengan peristiwa yang mencatatnya' END
+	FROM activity_cancellations c
+	LEFT JOIN grant_events e ON e.id = c.event_id AND e.grant_id = c.grant_id AND e.action = 'cancel_activity'
+	WHERE e.id IS NULL OR e.data->>'activity_id' IS DISTINCT FROM c.activity_id::text OR e.comment IS DISTINCT FROM c.reason
+UNION ALL
+SELECT CASE WHEN e.action = 'cancel_activity' THEN 'activity_cancellations' ELSE 'activity_realizations' END,
+		(e.data->>'activity_id')::bigint, e.grant_id, 'baris yang dicatat peristiwa ' || e.action || ' hilang'
+	FROM grant_events e
+	WHERE e.action IN ('realize_activity', 'correct_realization') AND NOT EXISTS (SELECT 1 FROM activity_realizations r WHERE r.event_id = e.id)
+		OR e.action = 'cancel_activity' AND NOT EXISTS (SELECT 1 FROM activity_cancellations c WHERE c.event_id = e.id)
 UNION ALL
 SELECT t.tbl, t.id, e.grant_id, 'baris yang dicatat peristiwa ' || e.action || ' hilang'
 	FROM ev e CROSS JOIN LATERAL (VALUES
