@@ -105,6 +105,11 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 	if group && (staff || seen[workflow.RoleAdmin]) {
 		p.Add("roles", "peran ketua/bendahara tidak boleh digabung dengan peran staf")
 	}
+	// The chair confirms what the treasurer reports (report confirmation,
+	// the LPJ's two signatures): two people.
+	if seen[workflow.RoleChair] && seen[workflow.RoleTreasurer] {
+		p.Add("roles", "ketua dan bendahara harus dua orang yang berbeda")
+	}
 	if group && in.GroupID <= 0 {
 		p.Add("group_id", "ketua dan bendahara wajib terhubung ke satu kelompok")
 	}

@@ -268,6 +268,8 @@ func TestUsers(t *testing.T) {
 			"roles": []string{"chair", "verifier"}, "group_id": h.groupA.ID}, []string{"roles"}},
 		{"treasurer and admin", map[string]any{"email": "campur2@uji.id", "name": "Campur", "password": "kata-sandi-123",
 			"roles": []string{"treasurer", "admin"}, "group_id": h.groupA.ID}, []string{"roles"}},
+		{"chair and treasurer", map[string]any{"email": "campur3@uji.id", "name": "Campur", "password": "kata-sandi-123",
+			"roles": []string{"chair", "treasurer"}, "group_id": h.groupA.ID}, []string{"roles"}},
 		{"chair without group", map[string]any{"email": "ketua@uji.id", "name": "Ketua", "password": "kata-sandi-123",
 			"roles": []string{"chair"}}, []string{"group_id"}},
 		{"chair of a missing group", map[string]any{"email": "ketua@uji.id", "name": "Ketua", "password": "kata-sandi-123",
