@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -356,6 +357,25 @@ func BenchmarkWriteLPJ(b *testing.B) {
 	for b.Loop() {
 		if err := WriteLPJ(io.Discard, l); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Sessions are named In-n/On-n once, whether or not the group's title
+// already starts with that name; event actions read in Indonesian.
+func TestSessionNamesAndActionLabels(t *testing.T) {
+	got := sessionNames([]Session{
+		{Kind: workflow.In, Title: "In-1: Lokakarya modul"}, {Kind: workflow.On, Title: "Praktik di madrasah"},
+		{Kind: workflow.In, Title: "In-2"}, {Kind: workflow.In, Title: "In-30 hari belajar"}, {Kind: workflow.On, Title: "On-2 – refleksi"},
+	})
+	want := []string{"In-1: Lokakarya modul", "On-1 Praktik di madrasah", "In-2", "In-3 In-30 hari belajar", "On-2 – refleksi"}
+	if !slices.Equal(got, want) {
+		t.Errorf("sessionNames = %q, want %q", got, want)
+	}
+	for a, want := range map[string]string{workflow.EventRealizeActivity: "catat pelaksanaan sesi",
+		workflow.EventCancelActivity: "batalkan sesi", "submit": "ajukan proposal"} {
+		if got := actionLabel(a); got != want {
+			t.Errorf("actionLabel(%q) = %q, want %q", a, got, want)
 		}
 	}
 }

@@ -446,17 +446,25 @@ func (x *doc) officeHead() string {
 }
 
 // sessionNames names the sessions as groups do, counting In and On sessions
-// separately in the order given: "In-1 …", "On-1 …", "In-2 …".
+// separately in the order given: "In-1 …", "On-1 …", "In-2 …". A title
+// that already starts with its own name (the demo's "In-1: Lokakarya …")
+// is not prefixed twice.
 func sessionNames(sessions []Session) []string {
 	names := make([]string, len(sessions))
 	in, on := 0, 0
 	for i, s := range sessions {
+		var name string
 		if s.Kind == workflow.On {
 			on++
-			names[i] = fmt.Sprintf("On-%d %s", on, s.Title)
+			name = fmt.Sprintf("On-%d", on)
 		} else {
 			in++
-			names[i] = fmt.Sprintf("In-%d %s", in, s.Title)
+			name = fmt.Sprintf("In-%d", in)
+		}
+		if rest, ok := strings.CutPrefix(s.Title, name); ok && (rest == "" || strings.ContainsRune(" :.-–", []rune(rest)[0])) {
+			names[i] = s.Title
+		} else {
+			names[i] = name + " " + s.Title
 		}
 	}
 	return names
@@ -913,12 +921,15 @@ func (x *doc) trail() {
 // recordLabels name the events that record facts rather than move the
 // grant through the state machine (internal/grants writes them).
 var recordLabels = map[string]string{
-	"open":           "buka hibah",
-	"save_proposal":  "simpan proposal",
-	"record_expense": "catat belanja",
-	"void_expense":   "batalkan belanja",
-	"record_refund":  "catat setor sisa dana",
-	"add_evidence":   "unggah bukti",
+	"open":                           "buka hibah",
+	"save_proposal":                  "simpan proposal",
+	"record_expense":                 "catat belanja",
+	"void_expense":                   "batalkan belanja",
+	"record_refund":                  "catat setor sisa dana",
+	"add_evidence":                   "unggah bukti",
+	workflow.EventRealizeActivity:    "catat pelaksanaan sesi",
+	workflow.EventCorrectRealization: "koreksi pelaksanaan sesi",
+	workflow.EventCancelActivity:     "batalkan sesi",
 	// issue #13
 	"draw_audit_sample":    "ambil sampel audit",
 	"record_audit_finding": "catat temuan audit",
