@@ -155,3 +155,21 @@ func evidenceFlow(t *testing.T, h *harness) {
 		}
 	})
 }
+
+// A cancelled session was not held: evidence for it is 409 and nothing is
+// stored under it.
+func TestEvidenceOfCancelledSession(t *testing.T) {
+	t.Parallel()
+	h := newHarnessStore(t, pgtest.New(t), moneyOptions, nil)
+	g := h.fundedGrant(t)
+	cancelled := g.acts[len(g.acts)-1].ID
+	r := h.call(t, "verifier", "POST", fmt.Sprintf("/api/v1/grants/%d/activities/%d/cancel", g.id, cancelled), map[string]string{"reason": "Madrasah libur."})
+	expect(t, r, http.StatusOK, "cancel")
+	before := h.counts(t, g)
+	r = h.postForm(t, g.chair, fmt.Sprintf("/api/v1/grants/%d/activities/%d/evidence", g.id, cancelled),
+		[][2]string{{"kind", "photo"}}, formFile{"file", "a.jpg", "image/jpeg", exifJPEG(t, 7)})
+	wantErr(t, "evidence of a cancelled session", r, http.StatusConflict, "")
+	if after := h.counts(t, g); after != before {
+		t.Fatalf("refused evidence changed %+v into %+v", before, after)
+	}
+}
