@@ -48,8 +48,12 @@ type queue struct {
 // homeData is the data of templates/home.html.
 type homeData struct {
 	Queues []queue
-	Own    []grants.View // chair and treasurer: their group's grants
+	Own    []grants.View // chair and treasurer: their group's grants, each with its next steps
 	Group  bool
+	// Overdue are the funded grants whose LPJ is overdue, for an auditor
+	// (the red flags are a link away: /lpj, /risiko).
+	Overdue []grants.View
+	Auditor bool
 }
 
 // homePage is the person's own work: a queue per staff role, or the
@@ -63,8 +67,26 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 	var d homeData
 	for _, r := range a.Roles {
 		if r.IsGroupRole() {
-			d.Group, d.Own = true, all
+			d.Group = true
 			break
+		}
+	}
+	if d.Group {
+		// A group has a grant or two: each read whole, for the "what to
+		// do next" the list does not carry.
+		for _, g := range all {
+			v, err := s.svc.Grant(c.UserContext(), a, g.ID)
+			if err != nil {
+				return err
+			}
+			d.Own = append(d.Own, v)
+		}
+	}
+	if d.Auditor = a.Has(workflow.RoleAuditor); d.Auditor {
+		for _, g := range all {
+			if g.ReportOverdue {
+				d.Overdue = append(d.Overdue, g)
+			}
 		}
 	}
 	for _, def := range queueDefs {

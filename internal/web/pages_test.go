@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"grantflow/internal/grants"
 	"grantflow/workflow"
 )
 
@@ -373,4 +375,31 @@ func TestPageErrorPage(t *testing.T) {
 		t.Error("503 page without Retry-After")
 	}
 	want(t, get("/larang"), http.StatusForbidden, "Akses ditolak", "Hanya admin")
+}
+
+// The home page is each role's own work: a group's grant with what to do
+// next (the grant read's own next_steps), and for an auditor the LPJs that
+// are overdue, with the way to the red flags.
+func TestHomeNextStepsAndOverdue(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.fundedGrantFor(t)
+	var full grants.View
+	h.do("GET", fmt.Sprintf("/api/v1/grants/%d", g.ID), h.token("treasurerA"), nil).decode(t, &full)
+	if len(full.NextSteps) == 0 {
+		t.Fatal("a funded grant with no session held has no next steps")
+	}
+	p := h.client(t)
+	p.login("treasurerA")
+	want(t, p.get("/"), 200, "Langkah berikutnya", html.EscapeString(full.NextSteps[0]))
+
+	a := h.client(t)
+	a.login("auditor")
+	want(t, a.get("/"), 200, "LPJ terlambat <span class=\"jumlah\">(0)</span>", `href="/risiko"`)
+	// The round's dates moved into the past, in their order: the LPJ was due yesterday.
+	if _, err := h.db.SQL().ExecContext(context.Background(), `UPDATE programs SET proposal_closes_on = CAST($1 AS date) - 3,
+		activity_ends_on = CAST($1 AS date) - 2, report_due_on = CAST($1 AS date) - 1 WHERE id = $2`, h.today().String(), h.prog.ID); err != nil {
+		t.Fatal(err)
+	}
+	want(t, a.get("/"), 200, "LPJ terlambat <span class=\"jumlah\">(1)</span>", fmt.Sprintf(`<a href="/hibah/%d">%s</a>`, g.ID, g.Number))
 }
