@@ -16,7 +16,8 @@ import (
 )
 
 // monitorCmd is `grantflow monitor [--as-of YYYY-MM-DD]`: one scan, waiting
-// for a scan running in a server to finish first; it prints what it did as JSON.
+// for a scan running in a server to finish first; it prints what it did as
+// JSON. A scan of another day than today sends no reminders.
 func monitorCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
 	asOfFlag := fs.String("as-of", "", "compute the status as of this day (YYYY-MM-DD; default today in Jakarta)")
@@ -36,7 +37,12 @@ func monitorCmd(ctx context.Context, cfg config.Config, args []string, stdout io
 		return err
 	}
 	defer db.Close()
-	res, err := monitor.New(db, monitor.Options{Mail: cfg.SMTPURL != ""}).Scan(ctx, asOf)
+	mon := monitor.New(db, monitor.Options{Mail: cfg.SMTPURL != ""})
+	scan := mon.Scan
+	if !asOf.IsZero() && asOf != mon.Today() {
+		scan = mon.Recompute // another day's reminders are not today's to send
+	}
+	res, err := scan(ctx, asOf)
 	if err != nil {
 		return err
 	}

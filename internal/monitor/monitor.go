@@ -320,7 +320,15 @@ func (s *Service) Scan(ctx context.Context, asOf workflow.Date) (postgres.ScanRe
 	if asOf.IsZero() {
 		asOf = s.Today()
 	}
-	res, _, err := s.db.Scan(ctx, asOf, true, s.mail)
+	res, _, err := s.db.Scan(ctx, asOf, postgres.ScanOptions{Wait: true, Remind: true, Mail: s.mail})
+	return res, err
+}
+
+// Recompute is Scan without the reminders: `grantflow monitor --as-of` for
+// a day other than today recomputes the statuses of that day, and the
+// reminders that day called for were that day's to send, not today's.
+func (s *Service) Recompute(ctx context.Context, asOf workflow.Date) (postgres.ScanResult, error) {
+	res, _, err := s.db.Scan(ctx, asOf, postgres.ScanOptions{Wait: true})
 	return res, err
 }
 
@@ -332,7 +340,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 	defer t.Stop()
 	for {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		res, ran, err := s.db.Scan(sctx, s.Today(), false, s.mail)
+		res, ran, err := s.db.Scan(sctx, s.Today(), postgres.ScanOptions{Remind: true, Mail: s.mail})
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -187,6 +187,28 @@ func TestLPJReminders(t *testing.T) {
 	wantCode(t, "marking another person's reminder", err, workflow.ENotFound)
 }
 
+// TestRecomputeSendsNoReminders: a recomputation of a day stores the same
+// statuses as a scan of it, and no reminder; the scan of that day then
+// reminds as usual.
+func TestRecomputeSendsNoReminders(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	f.funded(p, bandung)
+	overdue := p.ReportDueOn.AddDays(1)
+	res, err := f.mon.Recompute(ctxOf(t), overdue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Monitored != 1 || res.Notifications != 0 || f.count(`SELECT count(*) FROM notifications`) != 0 {
+		t.Fatalf("recompute %+v stored %d reminders, want a monitored group and none", res, f.count(`SELECT count(*) FROM notifications`))
+	}
+	if res := f.scan(overdue); res.Notifications != 2 || res.Changed != 0 {
+		t.Fatalf("scan after the recompute %+v, want the two LPJ reminders and no status change", res)
+	}
+}
+
 // TestScanRace: scans on two connection pools at once (two instances) write
 // each history row and reminder once; the scheduled scan skips while another
 // holds the lock, and the on-demand scan waits for it.
@@ -248,7 +270,7 @@ func TestScanRace(t *testing.T) {
 	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_lock(7428010)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, ran, err := other.Scan(ctxOf(t), E.AddDays(96), false, false); err != nil || ran {
+	if _, ran, err := other.Scan(ctxOf(t), E.AddDays(96), postgres.ScanOptions{Remind: true}); err != nil || ran {
 		t.Fatalf("try-lock scan while locked: ran %v, %v", ran, err)
 	}
 	done := make(chan error, 1)

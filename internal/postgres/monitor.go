@@ -26,24 +26,34 @@ type ScanResult struct {
 	Mails         int           `json:"mails"`         // e-mails queued by this scan
 }
 
+// ScanOptions tune a Scan.
+type ScanOptions struct {
+	// Wait for a scan that holds the lock; else return at once.
+	Wait bool
+	// Remind creates the reminders due as of the scan's day; off for a
+	// recomputation of another day, whose reminders were due then, not now.
+	Remind bool
+	// Mail queues an e-mail beside every new reminder.
+	Mail bool
+}
+
 // Scan computes every monitored group's status as of asOf, stores it with
-// its history, the cohort figures and the reminders, in one transaction
-// under the scan's advisory lock. With wait false it returns (zero, false,
-// nil) at once when another scan holds the lock; with wait true it waits.
-// mail queues an e-mail beside every new reminder. Running it twice with
-// the same date and data changes nothing.
-func (db *DB) Scan(ctx context.Context, asOf workflow.Date, wait, mail bool) (ScanResult, bool, error) {
+// its history, the cohort figures and (o.Remind) the reminders, in one
+// transaction under the scan's advisory lock. Without o.Wait it returns
+// (zero, false, nil) at once when another scan holds the lock. Running it
+// twice with the same date and data changes nothing.
+func (db *DB) Scan(ctx context.Context, asOf workflow.Date, o ScanOptions) (ScanResult, bool, error) {
 	res := ScanResult{AsOf: asOf}
 	acquired := true
 	err := db.InTx(ctx, func(tx *Tx) error {
-		if wait {
+		if o.Wait {
 			if _, err := tx.x.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, scanLock); err != nil {
 				return err
 			}
 		} else if err := tx.x.GetContext(ctx, &acquired, `SELECT pg_try_advisory_xact_lock($1)`, scanLock); err != nil || !acquired {
 			return err
 		}
-		return tx.scan(ctx, asOf, mail, &res)
+		return tx.scan(ctx, asOf, o, &res)
 	})
 	return res, acquired, err
 }
@@ -83,7 +93,7 @@ func lastMeeting(group, day string) string {
 // meeting and the cohort checkpoints, marked stale in monitoring_dirty by
 // the recording transaction), and the status rows whose status, group or
 // last meeting changed (monitoring_state keeps no per-day column).
-func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *ScanResult) error {
+func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, o ScanOptions, res *ScanResult) error {
 	// Large sorts and hashes stay in memory (the scan runs once an hour);
 	// the temporary tables' statistics need only a small sample; and no
 	// statement is compiled: the probes' estimated costs make PostgreSQL JIT
@@ -238,7 +248,10 @@ func (tx *Tx) scan(ctx context.Context, asOf workflow.Date, mail bool, res *Scan
 	if err := tx.cohorts(ctx, asOf); err != nil {
 		return err
 	}
-	return tx.remind(ctx, asOf, mail, res)
+	if !o.Remind {
+		return nil
+	}
+	return tx.remind(ctx, asOf, o.Mail, res)
 }
 
 // cohorts stores, per programme, kind and region, how many grants had
