@@ -140,10 +140,17 @@ func TestCommentRequired(t *testing.T) {
 		{Draft, Cancel, RoleAdmin, "alasan pembatalan wajib diisi"},
 	}
 	for _, c := range cases {
-		g := grantIn(c.s)
-		r := goodRequest(g, c.a, actorWith(9, c.role))
-		r.Comment = " \t\n "
-		wantDetails(t, applyFail(t, g, r), "comment: "+c.msg)
+		// Spaces, and what only looks empty: a zero-width space, a
+		// non-breaking space, a byte-order mark.
+		for _, blank := range []string{" \t\n ", "\u200b", "\u00a0\ufeff "} {
+			g := grantIn(c.s)
+			r := goodRequest(g, c.a, actorWith(9, c.role))
+			r.Comment = blank
+			wantDetails(t, applyFail(t, g, r), "comment: "+c.msg)
+		}
+	}
+	if Blank("\u200bok") || !Blank("") {
+		t.Error("Blank: a word beside a zero-width space is no blank; the empty string is")
 	}
 	// Long comments are refused everywhere, even where none is required.
 	g := grantIn(Submitted)

@@ -340,7 +340,7 @@ func Apply(g *Grant, r Request) (Event, error) {
 }
 
 func requireComment(ps *Problems, comment string, a Action) {
-	if comment == "" {
+	if Blank(comment) {
 		switch a {
 		case ReturnReport:
 			ps.Add("comment", "temuan wajib diisi")

@@ -3,6 +3,7 @@ package workflow
 import (
 	"math"
 	"strings"
+	"unicode"
 )
 
 // Limits on the size of a proposal. They keep a request, the stored rows and
@@ -12,6 +13,13 @@ const (
 	MaxBudgetLines = 500    // RAB lines
 	MaxTextLen     = 10_000 // characters in background, objectives, sustainability plan, comments
 )
+
+// Blank reports whether s says nothing: only spaces and invisible format
+// characters (a zero-width space, a byte-order mark), which a form or a
+// phone keyboard can put in a field that looks empty.
+func Blank(s string) bool {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }) == ""
+}
 
 // Normalize cleans a proposal as written with PUT /grants/{id}/proposal and
 // works out what follows from its fields: it trims every text, lower-cases

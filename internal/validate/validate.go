@@ -117,7 +117,7 @@ func saneDay(fl validator.FieldLevel) bool {
 }
 
 // notBlank is required for text a person types: spaces alone are no name.
-func notBlank(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" }
+func notBlank(fl validator.FieldLevel) bool { return !workflow.Blank(fl.Field().String()) }
 
 // codeword accepts the codes people never see but type once, such as a
 // budget category's ("atk_bahan"): lower-case ASCII letters and underscores.
