@@ -16,7 +16,7 @@ import (
 // NewUser is the input of CreateUser.
 type NewUser struct {
 	Email    string          `json:"email" validate:"max=254,nocontrol" label:"Email"`
-	Name     string          `json:"name" validate:"max=200,nocontrol" label:"Nama pengguna"`
+	Name     string          `json:"name" validate:"max=200,oneline" label:"Nama pengguna"`
 	Password string          `json:"password" label:"Kata sandi"`
 	Roles    []workflow.Role `json:"roles" validate:"max=10,dive,max=40,nocontrol" label:"Peran"`
 	GroupID  int64           `json:"group_id" validate:"min=0" label:"Kelompok"`

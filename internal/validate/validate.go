@@ -70,6 +70,7 @@ func instance() (*validator.Validate, ut.Translator) {
 		valid.RegisterCustomTypeFunc(func(v reflect.Value) any { return v.Interface().(workflow.Date).String() }, workflow.Date{})
 		must(idtrans.RegisterDefaultTranslations(valid, trans))
 		custom("nocontrol", noControl, "{0} mengandung karakter kontrol atau teks yang bukan UTF-8")
+		custom("oneline", oneline, "{0} harus satu baris, tanpa karakter kontrol")
 		custom("day", saneDay, "{0} harus tanggal antara "+firstDay+" dan "+lastDay)
 		custom("digits", digits, "{0} hanya boleh berisi angka")
 		custom("codeword", codeword, "{0} hanya boleh huruf kecil a-z dan garis bawah")
@@ -96,13 +97,26 @@ func custom(tag string, fn validator.Func, msg string) {
 // noControl refuses text PostgreSQL cannot keep (invalid UTF-8, NUL) and
 // control characters a person never types; tab and newline are allowed in
 // long text such as a description.
+// bidiControl reports the explicit direction embeddings, overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069): invisible, they make a name or a
+// reason print in an order other than the one stored ("evil\u202egnp.exe"
+// reads "evilexe.png" in a list or the LPJ). The implicit marks (LRM, RLM)
+// that right-to-left text needs stay allowed.
+func bidiControl(r rune) bool { return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 }
+
+// oneline is nocontrol for a field of one line (a person's name): no line
+// break or tab either.
+func oneline(fl validator.FieldLevel) bool {
+	return noControl(fl) && !strings.ContainsAny(fl.Field().String(), "\n\r\t")
+}
+
 func noControl(fl validator.FieldLevel) bool {
 	s := fl.Field().String()
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' || bidiControl(r) {
 			return false
 		}
 	}

@@ -51,6 +51,8 @@ func TestEachRuleFailsAlone(t *testing.T) {
 		{"member NIP length", func() any { g := group(); g.Members[2].NIP = strings.Repeat("1", 19); return g }(), "members[2].nip", "NIP anggota"},
 		{"group name NUL", func() any { g := group(); g.Name = "KKG\x00"; return g }(), "name", "Nama kelompok"},
 		{"user name NUL", grants.NewUser{Name: "a\x00"}, "name", "Nama pengguna"},
+		{"user name on two lines", grants.NewUser{Name: "Siti\nAminah"}, "name", "Nama pengguna harus satu baris"},
+		{"vendor with a direction override", func() any { e := expense(); e.Vendor = "evil\u202egnp.exe"; return e }(), "vendor", "Nama toko/penyedia mengandung karakter kontrol"},
 		{"user role NUL", grants.NewUser{Roles: []workflow.Role{"admin\x00"}}, "roles[0]", "Peran"},
 		{"programme category cap", func() any { p := validProgram(); p.Categories[0].CapPercent = 101; return p }(), "categories[0].cap_percent", "Batas persen kategori"},
 		{"programme days", func() any { p := validProgram(); p.DormantAfterDays = -1; return p }(), "dormant_after_days", "Batas hari tidak aktif"},
@@ -66,7 +68,8 @@ func TestEachRuleFailsAlone(t *testing.T) {
 			}
 		})
 	}
-	for _, ok := range []any{expense(), group(), grants.VoidInput{Reason: "Salah nominal.\nDicatat ulang."}} {
+	for _, ok := range []any{expense(), group(), grants.VoidInput{Reason: "Salah nominal.\nDicatat ulang."},
+		grants.VoidInput{Reason: "Nama toko \u200fمكتبة\u200f ditulis salah."}} { // right-to-left marks stay allowed
 		if p := validate.Check(ok); p != nil {
 			t.Fatalf("valid %T refused: %+v", ok, p)
 		}
