@@ -72,13 +72,14 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if e.Amount > 0 && e.Amount > g.Balance() {
 			p.Add("amount", "melebihi dana di tangan: diterima %s, terpakai %s, dikembalikan %s, saldo %s, diminta %s",
 				money.Format(g.Disbursed), money.Format(g.Spent), money.Format(g.Refunded), money.Format(g.Balance()), money.Format(e.Amount))
-		} else if e.Amount > 0 && !e.SpentOn.IsZero() {
-			// Money is spent after it arrived, and never ahead of it.
-			if first := workflow.FirstTransfer(ds); !first.IsZero() && e.SpentOn.Before(first) {
-				p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
-			} else if len(p) == 0 {
-				keepsBalance(a, r, tx.Now(), &p, "spent_on", &e, nil)
-			}
+		}
+		// Money is spent after it arrived, and never ahead of it.
+		if first := workflow.FirstTransfer(ds); !e.SpentOn.IsZero() && !first.IsZero() && e.SpentOn.Before(first) {
+			p.Add("spent_on", "tanggal belanja %s sebelum dana pertama diterima (%s)", e.SpentOn, first)
+		}
+		// The running balance is judged on an expense otherwise sound.
+		if len(p) == 0 && e.Amount > 0 && !e.SpentOn.IsZero() {
+			keepsBalance(a, r, tx.Now(), &p, "spent_on", &e, nil)
 		}
 		if err := p.Err("belanja tidak dapat dicatat"); err != nil {
 			return err

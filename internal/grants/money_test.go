@@ -35,6 +35,11 @@ func TestMoneyServiceRules(t *testing.T) {
 		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: f.today,
 			BudgetLineID: g.lines["konsumsi"].ID, Vendor: "Toko \xc3\x28", Description: "D", Amount: 1000}, receipt)
 		wantField(t, "invalid UTF-8", err, workflow.EUnprocessable, "vendor")
+		// Over the money in hand and dated before it arrived: both said.
+		_, err = f.svc.RecordExpense(ctx, g.treasurer, g.id, grants.ExpenseInput{SpentOn: f.today.AddDays(-30),
+			BudgetLineID: g.lines["konsumsi"].ID, Vendor: "V", Description: "D", Amount: 7_600_000}, receipt)
+		wantField(t, "over the balance", err, workflow.EUnprocessable, "amount")
+		wantField(t, "before the first transfer", err, workflow.EUnprocessable, "spent_on")
 		_, err = f.svc.RecordRefund(ctx, g.treasurer, g.id, grants.RefundInput{NTPN: "x"}, nil)
 		for _, field := range []string{"amount", "paid_on", "ntpn"} {
 			wantField(t, "empty refund", err, workflow.EUnprocessable, field)
