@@ -271,7 +271,7 @@ func TestMeetingPhoto(t *testing.T) {
 	order := []string{"held_on", "topic", "attendees_count", "notes"}
 	m1, f1 := rows()
 	want(t, p.postFile(page, typed, order, "photo", []byte("bukan foto"), "rapat.jpg"), 415,
-		`id="photo-galat"`, `value="Diskusi asesmen"`, `value="11"`, "Catatan tetap ada")
+		`id="photo-galat"`, "Foto harus berkas JPEG atau PNG yang utuh", `value="Diskusi asesmen"`, `value="11"`, "Catatan tetap ada")
 	if m, f := rows(); m != m1 || f != f1 {
 		t.Fatalf("a refused page upload wrote %d meetings and %d files", m-m1, f-f1)
 	}

@@ -304,7 +304,12 @@ func (s *Server) meetingPost(c *fiber.Ctx) error {
 	status := 0
 	if errors.As(err, &we) && (we.Code == workflow.ETooLarge || we.Code == workflow.EUnsupported) {
 		// The refusals of the file itself, which other forms never meet.
-		d.Errors.field(photoField, sentence(we.Message)+". Pilih foto JPEG atau PNG, paling besar 10 MiB.")
+		// The store's own words name PDF too, which a meeting photo cannot be.
+		msg := "Foto harus berkas JPEG atau PNG yang utuh, paling besar 10 MiB."
+		if we.Code == workflow.ETooLarge {
+			msg = sentence(strings.TrimSuffix(we.Message, ".")) + ". Pilih foto paling besar 10 MiB."
+		}
+		d.Errors.field(photoField, msg)
 		status = statusOf[we.Code]
 	} else if status = d.Errors.from(err, "held_on", "topic", "attendees_count", "notes", photoField); status == 0 {
 		return err
