@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -55,7 +56,7 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	case errors.As(err, &syntax):
 		return workflow.Errorf(workflow.EInvalid, "JSON tidak valid pada posisi %d", syntax.Offset)
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(typ.Field)
 		if field == "" {
 			return workflow.Errorf(workflow.EInvalid, "isi permintaan harus berupa objek JSON")
 		}
@@ -127,4 +128,22 @@ func queryID(c *fiber.Ctx, name string) (int64, error) {
 			Details: []workflow.Detail{{Field: name, Message: "harus berupa bilangan bulat positif"}}}
 	}
 	return id, nil
+}
+
+// jsonPath is encoding/json's path of a field as the client wrote it: the
+// path names an embedded struct by its Go type ("DisbursementInput.
+// transferred_on"), which no client sends. Every JSON name here is
+// snake_case, so a part before the last that starts with a capital is such
+// a type. (The path has neither array indexes nor map keys: members.nip,
+// not members[3].nip.)
+func jsonPath(p string) string {
+	parts := strings.Split(p, ".")
+	out := make([]string, 0, len(parts))
+	for i, part := range parts {
+		goType := i < len(parts)-1 && part != "" && unicode.IsUpper([]rune(part)[0])
+		if !goType {
+			out = append(out, part)
+		}
+	}
+	return strings.Join(out, ".")
 }

@@ -66,6 +66,14 @@ func TestDecodeErrors(t *testing.T) {
 		t.Errorf("nested wrong type: details %v", e.Details)
 	}
 
+	// A field of an embedded input is named as the client wrote it, not by
+	// the Go type it sits in (was "DisbursementInput.transferred_on").
+	g := h.grantIn(t, h.prog, h.groupB, workflow.Draft)
+	r = h.do("POST", fmt.Sprintf("/api/v1/grants/%d/actions/disburse", g.ID), h.token("finance"), `{"tranche":1,"transferred_on":20260301}`)
+	if e := expect(t, r, http.StatusBadRequest, "embedded wrong type"); len(e.Details) != 1 || e.Details[0].Field != "transferred_on" {
+		t.Errorf("embedded wrong type: details %v", e.Details)
+	}
+
 	// Whitespace after the one object is not trailing data.
 	r = h.do("POST", "/api/v1/grants", h.token("chairA"), fmt.Sprintf("{\"program_id\":%d,\"group_id\":%d}\n\n", h.prog.ID, h.groupA.ID))
 	expect(t, r, http.StatusCreated, "object followed by newlines")
