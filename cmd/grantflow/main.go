@@ -324,6 +324,6 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		r := rows[0]
 		return fmt.Errorf("%d row(s) disagreeing with their events; first: %s %d (grant %d): %s", len(rows), r.Table, r.ID, r.GrantID, r.Reason)
 	}
-	fmt.Fprintf(stdout, "OK: %d events, every chain intact, every money row matches its event\n", n)
+	fmt.Fprintf(stdout, "OK: %d events, every chain intact, every money, evidence and session row matches its event\n", n)
 	return nil
 }
