@@ -56,9 +56,19 @@ func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (GCRe
 		}
 		res.Removed++
 	}
-	res.Temp, err = sweepTemp(s.store.TempDir(), cutoff)
+	tempCutoff := cutoff
+	if floor := s.now().Add(-minStagingAge); floor.Before(tempCutoff) {
+		tempCutoff = floor
+	}
+	res.Temp, err = sweepTemp(s.store.TempDir(), tempCutoff)
 	return res, err
 }
+
+// minStagingAge is how long a staging file is kept whatever grace gc is
+// given: an upload may arrive for up to 30 minutes (the server's upload
+// ceiling) and its file is written only every 256 KiB, so a younger one may
+// belong to an upload still arriving (`gc --grace 0s` cut one off).
+const minStagingAge = time.Hour
 
 // sweepTemp removes the staging files of uploads that were interrupted (a
 // crash between create and rename) once they are older than cutoff. Only the

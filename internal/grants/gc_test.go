@@ -156,3 +156,26 @@ func TestCollectGarbage(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectGarbageSparesArrivingUploads: even with no grace, a staging
+// file younger than minStagingAge stays: it may belong to a slow upload
+// still arriving, which would fail at its rename.
+func TestCollectGarbageSparesArrivingUploads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, localStore(t))
+	arriving := filepath.Join(f.store.TempDir(), "upload-arriving")
+	if err := os.WriteFile(arriving, []byte("sebagian"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-30 * time.Minute)
+	if err := os.Chtimes(arriving, old, old); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.CollectGarbage(ctxT(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(arriving); err != nil || res.Temp != 0 {
+		t.Fatalf("a 30-minute-old staging file swept with grace 0: %+v, %v", res, err)
+	}
+}
