@@ -399,11 +399,12 @@ func (s *Service) Report(ctx context.Context, a workflow.Actor, id int64) (Docum
 		return Document{}, err
 	}
 	if frozen != nil {
-		rc, err := s.openStored(ctx, frozen.SHA256)
+		pdf, err := s.frozenReport(ctx, *frozen)
 		if err != nil {
 			return Document{}, err
 		}
-		return Document{Name: reportFileName(f.g.Number, false), MIME: evidence.MIMEPDF, Size: frozen.Size, SHA256: frozen.SHA256, Body: rc}, nil
+		return Document{Name: reportFileName(f.g.Number, false), MIME: evidence.MIMEPDF, Size: int64(len(pdf)), SHA256: frozen.SHA256,
+			Body: io.NopCloser(bytes.NewReader(pdf))}, nil
 	}
 	pdf, err := s.render(ctx, f, "")
 	if err != nil {
@@ -411,6 +412,27 @@ func (s *Service) Report(ctx context.Context, a workflow.Actor, id int64) (Docum
 	}
 	return Document{Name: reportFileName(f.g.Number, true), MIME: evidence.MIMEPDF, Size: int64(len(pdf)), Draft: true,
 		Body: io.NopCloser(bytes.NewReader(pdf))}, nil
+}
+
+// frozenReport reads the frozen LPJ whole and checks it against the SHA-256
+// recorded when it was frozen: an auditor must never download altered
+// bytes under the recorded hash (the store is outside the database's
+// append-only guard). A mismatch is EInternal, logged, and names the way
+// to check: /verify says report_matches false too.
+func (s *Service) frozenReport(ctx context.Context, r postgres.GrantReport) ([]byte, error) {
+	rc, err := s.openStored(ctx, r.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	pdf, err := io.ReadAll(io.LimitReader(rc, r.Size+1))
+	if err != nil {
+		return nil, workflow.Wrap(workflow.EInternal, err, "LPJ yang dibekukan tidak dapat dibaca")
+	}
+	if sum := sha256.Sum256(pdf); hex.EncodeToString(sum[:]) != r.SHA256 || int64(len(pdf)) != r.Size {
+		return nil, workflow.Errorf(workflow.EInternal, "LPJ yang dibekukan tidak cocok dengan sidik SHA-256 yang dicatat (%s); berkas tidak diserahkan", r.SHA256)
+	}
+	return pdf, nil
 }
 
 // openStored opens a stored file for streaming after the request's context

@@ -401,6 +401,12 @@ func TestReportVerification(t *testing.T) {
 	if v := verify("verify after the file was replaced"); v.ReportMatches || !v.ChainValid {
 		t.Errorf("replaced file: report_matches %v chain_valid %v, want false true", v.ReportMatches, v.ChainValid)
 	}
+	// The download refuses the altered bytes rather than serve them under
+	// the recorded hash.
+	r := w.get(t, "auditor", fmt.Sprintf("/api/v1/grants/%d/report.pdf", w.grant.ID))
+	if r.status != 500 || bytes.Contains(r.body, []byte("palsu")) || r.header.Get("X-Report-SHA256") != "" {
+		t.Errorf("replaced file downloaded: %d %q %q", r.status, r.header.Get("X-Report-SHA256"), truncate(r.body))
+	}
 	// Change an event's comment with the append-only trigger disabled.
 	pgtest.TamperEvents(t, w.db.SQL(), `UPDATE grant_events SET comment = 'diubah' WHERE grant_id = $1 AND seq = 2`, w.grant.ID)
 	if v := verify("verify after the chain was broken"); v.ChainValid {
