@@ -224,6 +224,8 @@ type MeetingLog struct {
 	Items      []postgres.Meeting `json:"items"`
 	Total      int                `json:"total"`
 	Monitoring *Watch             `json:"monitoring"` // nil while the group is not monitored
+	// History is the group's status as the scans stored it, newest first.
+	History []postgres.StatusSpan `json:"history"`
 }
 
 // Watch is a group's monitoring status in its own view: the latest scan's,
@@ -300,6 +302,9 @@ func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64)
 			return err
 		}
 		out.Total = len(out.Items)
+		if out.History, err = tx.StatusHistory(ctx, groupID); err != nil {
+			return err
+		}
 		gw, err := tx.GroupWatch(ctx, groupID)
 		switch {
 		case err == nil:

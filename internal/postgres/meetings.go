@@ -137,6 +137,36 @@ func (q q) GroupWatch(ctx context.Context, groupID int64) (GroupWatch, error) {
 	return w, nil
 }
 
+// StatusSpan is one row of a group's monitoring history: a status from
+// since until the day before until (nil while it lasts), as the scan of
+// scanned_on stored it.
+type StatusSpan struct {
+	Status    string         `json:"status"`
+	Since     workflow.Date  `json:"since"`
+	Until     *workflow.Date `json:"until"`
+	ScannedOn workflow.Date  `json:"scanned_on"`
+}
+
+// StatusHistory returns group groupID's monitoring history, newest first
+// (SPEC §7: status changes are kept as history).
+func (q q) StatusHistory(ctx context.Context, groupID int64) ([]StatusSpan, error) {
+	const query = `SELECT status, since, until, scanned_on FROM monitoring_history WHERE group_id = $1 ORDER BY since DESC, id DESC`
+	out := []StatusSpan{}
+	rows, err := q.x.QueryxContext(ctx, query, groupID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h StatusSpan
+		if err := rows.Scan(&h.Status, &h.Since, &h.Until, &h.ScannedOn); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, h)
+	}
+	return out, mapErr(rows.Err())
+}
+
 // PhotoGrant returns the grant a meeting photo of group groupID is filed
 // under: the group's latest grant that was funded. Evidence rows belong to
 // a grant, so the photo is shown, previewed, kept from `grantflow gc` and

@@ -165,6 +165,12 @@ func TestMeetingsAPI(t *testing.T) {
 		w.DaysSilent != scanDay.DaysSince(today) || *w.LastMeetingOn != today {
 		t.Fatalf("the group's monitoring %+v", w)
 	}
+	// The history the scan kept is read with the log: dormant since the
+	// day the dormant threshold passed, still open.
+	if len(log.History) != 1 || log.History[0].Status != "dormant" || log.History[0].Until != nil ||
+		log.History[0].Since != h.prog.ActivityEndsOn.AddDays(workflow.DefaultDormantAfterDays) || log.History[0].ScannedOn != scanDay {
+		t.Fatalf("history %+v", log.History)
+	}
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("auditor"), nil), 404, "out-of-scope log")
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("chairA"), nil), 404, "another group's log")
 
@@ -278,7 +284,7 @@ func TestMeetingPhoto(t *testing.T) {
 	want(t, p.postFile(page, typed, order, "photo", jpg, "rapat.jpg"), 303)
 	// The group's view shows its status with the meetings the scan has not
 	// seen yet counted (the scan, 120 days after the end, found it dormant).
-	want(t, p.get(page), 200, "Diskusi asesmen", "dengan foto", `id="status-pemantauan"`, `id="tanda-dihapus"`)
+	want(t, p.get(page), 200, "Diskusi asesmen", "dengan foto", `id="status-pemantauan"`, `id="tanda-dihapus"`, `id="riwayat-status"`)
 }
 
 // TestSurvivalChartSkipsUnreached: a checkpoint no grant has reached yet

@@ -202,6 +202,7 @@ type meetingsData struct {
 	GroupName     string
 	Items         []postgres.Meeting
 	Watch         *monitor.Watch // the group's monitoring status, nil while not monitored
+	History       []postgres.StatusSpan
 	CanLog        bool
 	HeldOn, Topic string
 	Attendees     string
@@ -216,7 +217,7 @@ func (s *Server) loadMeetings(c *fiber.Ctx, id int64) (meetingsData, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Items, d.Watch = log.Items, log.Monitoring
+	d.Items, d.Watch, d.History = log.Items, log.Monitoring, log.History
 	d.CanLog = a.GroupID == id
 	// The group's name comes from its grants, which chair and treasurer may read.
 	if gs, err := s.svc.Grants(c.UserContext(), a, grants.ListFilter{}); err == nil {
