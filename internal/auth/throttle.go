@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Login throttling defaults used by the server: 5 failures per account and 20
@@ -182,8 +184,16 @@ func evictStalest(m map[string][]time.Time) {
 // e-mail address) is replaced by its hash.
 const maxKeyLen = 320
 
+// NormalizeEmail is the one form an e-mail address is stored, looked up and
+// throttled by: trimmed, in Unicode's composed form (NFC: "é" typed as
+// e + U+0301 and as U+00E9 are one address, not two accounts that look
+// alike) and lower case.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+}
+
 func accountKey(email string) string {
-	k := strings.ToLower(strings.TrimSpace(email))
+	k := NormalizeEmail(email)
 	if len(k) > maxKeyLen {
 		k = "sha256:" + TokenHash(k)
 	}

@@ -62,7 +62,7 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 	if err := require(a, workflow.RoleAdmin); err != nil {
 		return UserView{}, err
 	}
-	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	in.Email = auth.NormalizeEmail(in.Email)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Province, in.Regency = strings.TrimSpace(in.Province), strings.TrimSpace(in.Regency)
 	var p workflow.Problems
@@ -160,7 +160,7 @@ func (s *Service) CreateUser(ctx context.Context, a workflow.Actor, in NewUser) 
 // An account that failed often from anywhere is only delayed, at most
 // s.throttle.MaxDelay an attempt.
 func (s *Service) Login(ctx context.Context, email, password, addr string) (string, UserView, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = auth.NormalizeEmail(email)
 	// Counted before the password is checked, in PostgreSQL under row
 	// locks, so that parallel guesses on every instance each take one of
 	// the allowed attempts (a success gives its attempt back). A database

@@ -447,3 +447,19 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// An e-mail address is one account however its accents were typed: the
+// composed "é" and e + U+0301 are the same address (409), and either
+// logs in.
+func TestUserEmailUnicodeForms(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.token("admin")
+	nfc, nfd := "jos\u00e9@uji.grantflow.id", "jose\u0301@uji.grantflow.id"
+	body := func(email string) map[string]any {
+		return map[string]any{"email": email, "name": "José", "password": "kata-sandi-123", "roles": []string{"auditor"}}
+	}
+	expect(t, h.do("POST", "/api/v1/users", admin, body(nfc)), 201, "composed é")
+	expect(t, h.do("POST", "/api/v1/users", admin, body(nfd)), 409, "decomposed é, the same address")
+	expect(t, h.do("POST", "/api/v1/session", "", map[string]string{"email": nfd, "password": "kata-sandi-123"}), 201, "login typed decomposed")
+}
