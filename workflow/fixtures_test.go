@@ -155,14 +155,16 @@ func actorWith(id int64, roles ...Role) Actor {
 func goodRequest(g Grant, a Action, actor Actor) Request {
 	prog := testProgram()
 	r := Request{
-		Action:         a,
-		Actor:          actor,
-		Now:            tNow,
-		Comment:        "  Catatan pemeriksa.  ",
-		ApprovedAmount: g.AmountRequested,
-		Tranche:        g.TranchesPaid + 1,
-		Program:        prog,
-		Group:          testGroup(KKG, 20),
+		Action:  a,
+		Actor:   actor,
+		Now:     tNow,
+		Comment: "  Catatan pemeriksa.  ",
+		Tranche: g.TranchesPaid + 1,
+		Program: prog,
+		Group:   testGroup(KKG, 20),
+	}
+	if a == Recommend { // the only action that takes an amount
+		r.ApprovedAmount = g.AmountRequested
 	}
 	if shares := prog.TrancheAmounts(g.AmountApproved); r.Tranche <= len(shares) {
 		r.Amount = shares[r.Tranche-1]

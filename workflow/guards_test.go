@@ -204,6 +204,17 @@ func TestApproveGuards(t *testing.T) {
 	r = goodRequest(g, Approve, actorWith(9, RoleApprover))
 	r.PoolCommitted = testPoolTotal + 1 // over-committed pool: remaining shown as 0
 	wantDetails(t, applyFail(t, g, r), "budget_total: sisa Rp 0 tidak cukup")
+
+	// Another amount is refused, not silently ignored; the recommended one
+	// repeated is accepted.
+	g = grantIn(Recommended)
+	r = goodRequest(g, Approve, actorWith(9, RoleApprover))
+	r.ApprovedAmount = 999_999_999
+	wantDetails(t, applyFail(t, g, r), "approved_amount: jumlah disetujui ditetapkan saat rekomendasi (Rp 12.000.000)")
+	r.ApprovedAmount = g.AmountApproved
+	if _, err := Apply(&g, r); err != nil {
+		t.Errorf("approve repeating the recommended amount: %v", err)
+	}
 }
 
 func TestDisburseGuards(t *testing.T) {
