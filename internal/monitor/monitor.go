@@ -29,7 +29,9 @@
 //   - Reminders: the LPJ ones go while the grant is funded (not yet
 //     reported), one per window the scan day falls in (due in ≤ 14 days, due
 //     today, overdue); at_risk and dormant ones once per episode (the key
-//     carries the status since); dormant goes to verifiers whose province
+//     carries the status since; a group a scan first finds dormant gets
+//     its chair's at_risk reminder then, keyed by the at-risk day it
+//     passed unseen); dormant goes to verifiers whose province
 //     (and regency, when they have one) is the group's — unscoped verifiers
 //     would be told about every group of the country. A person added later
 //     is told about a current episode at the next scan.

@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -206,6 +207,31 @@ func TestRecomputeSendsNoReminders(t *testing.T) {
 	}
 	if res := f.scan(overdue); res.Notifications != 2 || res.Changed != 0 {
 		t.Fatalf("scan after the recompute %+v, want the two LPJ reminders and no status change", res)
+	}
+}
+
+// TestAtRiskReminderOnce: the chair hears of the at-risk day once, whether
+// a scan saw the group at risk before it went dormant or first found it
+// dormant already (registered after the last scan, or a long gap between
+// scans); later scans add nothing.
+func TestAtRiskReminderOnce(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	atRisk := func(g group) int {
+		return f.count(fmt.Sprintf(`SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+			WHERE n.kind = 'at_risk' AND u.group_id = %d`, g.id))
+	}
+	seen := f.funded(p, bandung)
+	f.scan(E.AddDays(50)) // silent since E: at risk
+	unseen := f.funded(p, bandung)
+	f.scan(E.AddDays(100)) // both dormant; the second never seen at risk
+	f.scan(E.AddDays(101))
+	for name, g := range map[string]group{"seen at risk first": seen, "first seen dormant": unseen} {
+		if n := atRisk(g); n != 1 {
+			t.Errorf("%s: %d at-risk reminders to the chair, want 1", name, n)
+		}
 	}
 }
 

@@ -296,7 +296,8 @@ func (tx *Tx) cohorts(ctx context.Context, asOf workflow.Date) error {
 }
 
 // remind creates the reminders due as of CAST($1 AS date) — LPJ due in 14 days, due today
-// and overdue (chair and treasurer of a funded grant), at risk (chair),
+// and overdue (chair and treasurer of a funded grant), at risk (chair; also
+// when a scan first finds the group already dormant),
 // dormant (verifiers scoped to the group's province, and regency when they
 // have one) — each once: its key is unique, so a later scan or another
 // instance inserts nothing. With mail on, each new reminder gets its e-mail
@@ -318,13 +319,20 @@ func (tx *Tx) remind(ctx context.Context, asOf workflow.Date, mail bool, res *Sc
 		JOIN users u ON u.group_id = gr.group_id AND u.roles && ARRAY['chair', 'treasurer'] AND NOT u.disabled
 		WHERE gr.state = 'funded' AND CAST($1 AS date) >= p.report_due_on - 14
 	UNION ALL
-		SELECT u.id, 'at_risk', 'at_risk:group:' || s.group_id || ':since:' || to_char(s.since, 'YYYY-MM-DD') || ':user:' || u.id,
+		SELECT u.id, 'at_risk', 'at_risk:group:' || s.group_id || ':since:' || to_char(r.since, 'YYYY-MM-DD') || ':user:' || u.id,
 			s.group_id, NULL,
-			format('Kelompok %s belum mencatat pertemuan selama %s hari: statusnya berisiko. Catat pertemuan berikutnya.', g.name, s.days_silent)
+			format('Kelompok %s belum mencatat pertemuan selama %s hari: statusnya %s. Catat pertemuan berikutnya.', g.name, s.days_silent,
+				CASE s.status WHEN 'at_risk' THEN 'berisiko' ELSE 'tidak aktif' END)
 		FROM monitoring_status s
 		JOIN groups g ON g.id = s.group_id
+		JOIN programs p ON p.id = s.program_id
+		-- A group first seen dormant passed the at-risk day unseen (the
+		-- first scan after a long silence): its chair is told once, under
+		-- the key the at-risk episode would have had.
+		CROSS JOIN LATERAL (SELECT CASE WHEN s.status = 'at_risk' THEN s.since
+			ELSE s.since - (p.dormant_after_days - p.at_risk_after_days) END AS since) r
 		JOIN users u ON u.group_id = s.group_id AND 'chair' = ANY (u.roles) AND NOT u.disabled
-		WHERE s.status = 'at_risk'
+		WHERE s.status IN ('at_risk', 'dormant')
 	UNION ALL
 		SELECT u.id, 'dormant', 'dormant:group:' || s.group_id || ':since:' || to_char(s.since, 'YYYY-MM-DD') || ':user:' || u.id,
 			s.group_id, NULL,

@@ -174,14 +174,19 @@ func TestMeetingsAPI(t *testing.T) {
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("auditor"), nil), 404, "out-of-scope log")
 	expect(t, h.do("GET", fmt.Sprintf("/api/v1/groups/%d/meetings", h.groupB.ID), h.token("chairA"), nil), 404, "another group's log")
 
-	// Reminders of the scan: the LPJ is overdue for chair A.
+	// Reminders of the scan, for chair A: the LPJ is overdue, and the
+	// group, first seen already dormant, passed its at-risk day unseen.
 	var ns struct {
 		Items []postgres.Notification `json:"items"`
 	}
 	r = h.do("GET", "/api/v1/notifications", h.token("chairA"), nil)
 	expect(t, r, 200, "notifications")
 	r.decode(t, &ns)
-	if len(ns.Items) != 1 || ns.Items[0].Kind != "lpj_overdue" || ns.Items[0].ReadAt != nil {
+	kinds := map[string]int{}
+	for _, n := range ns.Items {
+		kinds[n.Kind]++
+	}
+	if len(ns.Items) != 2 || kinds["lpj_overdue"] != 1 || kinds["at_risk"] != 1 || ns.Items[0].ReadAt != nil {
 		t.Fatalf("chair A's reminders %+v", ns.Items)
 	}
 	read := fmt.Sprintf("/api/v1/notifications/%d/read", ns.Items[0].ID)
