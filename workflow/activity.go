@@ -407,6 +407,9 @@ func NextSteps(g Grant, r Request) []string {
 	if works(AcceptReport) {
 		ps = append(ps, sampleProblems(g)...)
 	}
+	if slices.Contains(allowed, Cancel) { // the admin's own: a group works toward the others
+		ps = append(ps, cancelProblems(g)...)
+	}
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Message

@@ -452,4 +452,20 @@ func TestNextStepsEqualsGuards(t *testing.T) {
 	if nonEmpty < 20 {
 		t.Errorf("only %d scenario × role cells had steps: the scenarios test too little", nonEmpty)
 	}
+
+	// The admin works toward cancel: a funded grant with money in hand
+	// says so before the cancel is refused for it; with none, nothing.
+	admin := actorWith(40, RoleAdmin)
+	for _, sc := range scenarios {
+		if sc.g.State != Funded {
+			continue
+		}
+		gg := cloneGrant(sc.g)
+		rc := goodRequest(sc.g, Cancel, admin)
+		_, err := Apply(&gg, rc)
+		want := messages(t, err)
+		if got := NextSteps(sc.g, goodRequest(sc.g, Submit, admin)); !slices.Equal(got, want) {
+			t.Errorf("%s as admin:\n got %q\nwant %q", sc.name, got, want)
+		}
+	}
 }

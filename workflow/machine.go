@@ -315,12 +315,7 @@ func Apply(g *Grant, r Request) (Event, error) {
 
 	case Cancel:
 		requireComment(&ps, comment, r.Action)
-		// Money that reached the group must come back (refund with NTPN)
-		// before the grant can end; for states before funding the balance
-		// is zero anyway.
-		if b := g.Balance(); b != 0 {
-			ps.Add("balance", "saldo dana %s harus disetor kembali sebelum hibah dibatalkan", formatRp(b))
-		}
+		ps = append(ps, cancelProblems(*g)...)
 	}
 
 	if err := ps.Err(fmt.Sprintf("aksi %q belum memenuhi syarat", r.Action.Label())); err != nil {
@@ -355,6 +350,18 @@ func requireComment(ps *Problems, comment string, a Action) {
 			ps.Add("comment", "catatan wajib diisi")
 		}
 	}
+}
+
+// cancelProblems is what stands between g and its cancellation besides the
+// reason: money that reached the group must come back (refund with NTPN)
+// before the grant can end; for states before funding the balance is zero
+// anyway. Apply (cancel) and NextSteps both read it.
+func cancelProblems(g Grant) Problems {
+	var ps Problems
+	if b := g.Balance(); b != 0 {
+		ps.Add("balance", "saldo dana %s harus disetor kembali sebelum hibah dibatalkan", formatRp(b))
+	}
+	return ps
 }
 
 // proposalProblems returns every reason the proposal of g cannot be
