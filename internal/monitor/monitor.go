@@ -40,8 +40,9 @@
 //   - "Logging a meeting clears the flag": the group's own view (GET
 //     /groups/{id}/meetings and its page) counts a meeting the latest scan
 //     has not seen at once, by the programme's thresholds as the next scan
-//     will; staff lists, counts, cohorts and reminders read the stored scan
-//     and change at the next scan (within the hour).
+//     will; staff lists, counts, cohorts and reminders read the stored scan,
+//     which the serving instance runs again a minute after a meeting is
+//     logged (Options.Rescan), and otherwise every hour.
 //   - A meeting's photo is an evidence row (kind photo) of the group's
 //     latest funded grant: evidence belongs to a grant, and so the photo
 //     gets the store's preview, gc protection, photo facts and access rules
@@ -69,19 +70,32 @@ type Options struct {
 	Logger *slog.Logger     // default: discard
 	// Mail queues an e-mail beside every new reminder (GRANTFLOW_SMTP_URL set).
 	Mail bool
+	// Rescan is how soon after a meeting is logged Run scans again, so that
+	// staff lists clear the flag too (default DefaultRescan); meetings
+	// logged meanwhile share the scan.
+	Rescan time.Duration
 }
+
+// DefaultRescan is Options.Rescan's default: a minute, so that a group
+// logging several meetings in a row costs one scan.
+const DefaultRescan = time.Minute
 
 // Service carries out the monitoring use cases against the database.
 type Service struct {
-	db   *postgres.DB
-	now  func() time.Time
-	log  *slog.Logger
-	mail bool
+	db     *postgres.DB
+	now    func() time.Time
+	log    *slog.Logger
+	mail   bool
+	rescan time.Duration
+	logged chan struct{} // a meeting was logged: Run scans again soon
 }
 
 // New returns a Service on db.
 func New(db *postgres.DB, o Options) *Service {
-	s := &Service{db: db, now: o.Now, log: o.Logger, mail: o.Mail}
+	s := &Service{db: db, now: o.Now, log: o.Logger, mail: o.Mail, rescan: o.Rescan, logged: make(chan struct{}, 1)}
+	if s.rescan <= 0 {
+		s.rescan = DefaultRescan
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -217,6 +231,12 @@ func (s *Service) LogMeeting(ctx context.Context, a workflow.Actor, groupID int6
 			AttendeesCount: in.AttendeesCount, Notes: notes, PhotoID: in.PhotoID, Supersedes: in.Supersedes, CreatedBy: a.UserID})
 		return err
 	})
+	if err == nil {
+		select { // Run's next scan clears the flag for staff too
+		case s.logged <- struct{}{}:
+		default: // one already pending covers this meeting
+		}
+	}
 	return out, err
 }
 
@@ -339,9 +359,13 @@ func (s *Service) Recompute(ctx context.Context, asOf workflow.Date) (postgres.S
 	return res, err
 }
 
-// Run scans as of today at once and then every interval until ctx ends.
-// When another instance is scanning, this one skips that round: the lock
-// makes the scan happen once, not once per instance.
+// Run scans as of today at once and then every interval until ctx ends,
+// and, Options.Rescan after a meeting is logged through this Service, once
+// more: "logging a meeting clears the flag" then holds for staff lists,
+// counts and reminders within that delay, not only at the next hour. When
+// another instance is scanning, this one skips that round: the lock makes
+// the scan happen once, not once per instance (a meeting it missed is
+// marked, and the next scan takes it).
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -360,6 +384,12 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.logged:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(s.rescan):
+			}
 		}
 	}
 }

@@ -235,6 +235,48 @@ func TestAtRiskReminderOnce(t *testing.T) {
 	}
 }
 
+// TestMeetingClearsFlagForStaff: with Run going, a meeting logged through
+// the Service clears the flag in the staff list within Options.Rescan, not
+// at the next hourly scan.
+func TestMeetingClearsFlagForStaff(t *testing.T) {
+	t.Parallel()
+	f := newFix(t, monitor.Options{Rescan: 50 * time.Millisecond})
+	E := endOn(f.today, 70)
+	p := f.program(E)
+	g := f.funded(p, bandung)
+	day := E.AddDays(100)
+	f.setClock(day) // Run scans as of the clock's day: dormant
+	status := func() string {
+		rows, _, err := f.mon.List(ctxOf(t), f.verifier, monitor.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.GroupID == g.id {
+				return r.Status
+			}
+		}
+		return ""
+	}
+	ctx, cancel := context.WithCancel(ctxOf(t))
+	done := make(chan struct{})
+	go func() { defer close(done); f.mon.Run(ctx, time.Hour) }()
+	defer func() { cancel(); <-done }()
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for status() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("staff list says %q, want %q", status(), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("dormant")
+	f.meet(g, day)
+	waitFor("active")
+}
+
 // TestScanRace: scans on two connection pools at once (two instances) write
 // each history row and reminder once; the scheduled scan skips while another
 // holds the lock, and the on-demand scan waits for it.
