@@ -281,11 +281,6 @@ func Apply(g *Grant, r Request) (Event, error) {
 		data = map[string]any{"approved_amount": r.ApprovedAmount}
 
 	case Approve:
-		// The amount is the verifier's recommendation; an approver who
-		// sends another one is told, not silently ignored.
-		if r.ApprovedAmount != 0 && r.ApprovedAmount != g.AmountApproved {
-			ps.Add("approved_amount", "jumlah disetujui ditetapkan saat rekomendasi (%s); persetujuan tidak mengubahnya", formatRp(g.AmountApproved))
-		}
 		guardApprove(&ps, *g, r, prog)
 		next.ApproverID = r.Actor.UserID
 		data = map[string]any{"approved_amount": g.AmountApproved}
@@ -504,6 +499,11 @@ func guardApprove(ps *Problems, g Grant, r Request, prog Program) {
 	if g.AmountApproved <= 0 {
 		ps.Add("approved_amount", "jumlah yang direkomendasikan belum ditetapkan")
 		return
+	}
+	// The amount is the verifier's recommendation; an approver who sends
+	// another one is told, not silently ignored.
+	if r.ApprovedAmount != 0 && r.ApprovedAmount != g.AmountApproved {
+		ps.Add("approved_amount", "jumlah disetujui ditetapkan saat rekomendasi (%s); persetujuan tidak mengubahnya", formatRp(g.AmountApproved))
 	}
 	remaining := prog.BudgetTotal - r.PoolCommitted
 	if g.AmountApproved > remaining {

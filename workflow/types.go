@@ -254,7 +254,7 @@ type Activity struct {
 	ID                  int64          `json:"id"`
 	Seq                 int            `json:"seq"`
 	Kind                ActivityKind   `json:"kind" validate:"oneof=in on" label:"Jenis kegiatan"`
-	Title               string         `json:"title" validate:"required,max=200,nocontrol" label:"Judul kegiatan"`
+	Title               string         `json:"title" validate:"notblank,max=200,nocontrol" label:"Judul kegiatan"`
 	PlannedOn           Date           `json:"planned_on" validate:"day" label:"Tanggal rencana kegiatan"`
 	PlannedParticipants int            `json:"planned_participants" validate:"min=0,max=1000" label:"Rencana jumlah peserta"`
 	Status              ActivityStatus `json:"status"`
@@ -273,10 +273,10 @@ type Activity struct {
 type BudgetLine struct {
 	ID          int64  `json:"id"`
 	Seq         int    `json:"seq"`
-	Category    string `json:"category" validate:"required,max=50,nocontrol" label:"Kategori anggaran"`
-	Description string `json:"description" validate:"required,max=500,nocontrol" label:"Uraian anggaran"`
+	Category    string `json:"category" validate:"notblank,max=50,nocontrol" label:"Kategori anggaran"`
+	Description string `json:"description" validate:"notblank,max=500,nocontrol" label:"Uraian anggaran"`
 	Quantity    int64  `json:"quantity" validate:"gt=0,max=1000000" label:"Volume"`
-	Unit        string `json:"unit" validate:"required,max=50,nocontrol" label:"Satuan"`
+	Unit        string `json:"unit" validate:"notblank,max=50,nocontrol" label:"Satuan"`
 	UnitPrice   int64  `json:"unit_price" validate:"gt=0,max=1000000000000000" label:"Harga satuan"`
 	Amount      int64  `json:"amount"`
 	Spent       int64  `json:"spent"`

@@ -247,4 +247,10 @@ func TestUnknownCommand(t *testing.T) {
 			t.Errorf("%v: no usage shown: %q, %v", args, out, err)
 		}
 	}
+	// An argument after the flags is refused, not dropped with every flag after it.
+	for _, args := range [][]string{{"monitor", "--as-of", "2027-01-01", "besok"}, {"gc", "--grace", "2h", "sekarang"}} {
+		if _, err := cli(t, "", args...); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q tidak dikenal", args[3])) {
+			t.Errorf("%v: %v, want the stray argument named", args, err)
+		}
+	}
 }

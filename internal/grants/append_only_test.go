@@ -191,6 +191,30 @@ func TestVerifySessionRows(t *testing.T) {
 	if _, err := sqlDB.ExecContext(ctx, late); err == nil || !strings.Contains(err.Error(), "not later") {
 		t.Fatalf("a late attendee: %v, want refused", err)
 	}
+	// Even with its session, in one transaction, an attendee is a member of
+	// the grant's group (the service checks it first; the trigger holds
+	// behind it). The session row names the grant's first event, which
+	// the insert trigger only asks to exist.
+	f.draftGrant(t) // another group, whose member is no attendee here
+	stranger, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rz2, outsider int64
+	if err := stranger.QueryRowContext(ctx, `INSERT INTO activity_realizations (activity_id, grant_id, version, held_on, location, hours,
+			facilitator, summary, outputs, recorded_by, recorded_at, event_id)
+		SELECT $1, $2, 1, $3, 'Aula', 2, 'Pengawas', 'Ringkasan.', 'Hasil.', $4, now(), min(id) FROM grant_events WHERE grant_id = $2
+		RETURNING id`, acts[1].ID, g.id, f.today.String(), g.treasurer.UserID).Scan(&rz2); err != nil {
+		t.Fatal(err)
+	}
+	if err := stranger.QueryRowContext(ctx, `SELECT id FROM members WHERE group_id <> $1 LIMIT 1`, g.view.GroupID).Scan(&outsider); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stranger.ExecContext(ctx, `INSERT INTO activity_attendees (realization_id, member_id) VALUES ($1, $2)`, rz2, outsider)
+	_ = stranger.Rollback()
+	if err == nil || !strings.Contains(err.Error(), "is not of the group") {
+		t.Fatalf("another group's member as an attendee: %v, want refused", err)
+	}
 
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {

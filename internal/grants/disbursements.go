@@ -16,7 +16,7 @@ type DisbursementInput struct {
 	Tranche       int           `json:"tranche" validate:"required,min=1,max=12" label:"Tahap"`
 	Amount        int64         `json:"amount" validate:"required,gt=0" label:"Jumlah penyaluran"`
 	TransferredOn workflow.Date `json:"transferred_on" validate:"required,day" label:"Tanggal transfer"`
-	Reference     string        `json:"reference" validate:"required,max=100,nocontrol" label:"Nomor referensi bank"`
+	Reference     string        `json:"reference" validate:"notblank,max=100,nocontrol" label:"Nomor referensi bank"`
 }
 
 // DisburseActionInput is the disburse action (SPEC §8): the transfer plus

@@ -99,14 +99,13 @@ func (s *Service) AddActivityEvidence(ctx context.Context, a workflow.Actor, id,
 		if err != nil {
 			return err
 		}
-		if !hasActivity(g, activityID) {
+		act, ok := activityOf(g, activityID)
+		if !ok {
 			return workflow.Errorf(workflow.ENotFound, "kegiatan %d tidak ditemukan pada hibah ini", activityID)
 		}
 		// A cancelled session was not held: nothing can prove it was.
-		for _, act := range g.Activities {
-			if act.ID == activityID && act.Status == workflow.ActivityCancelled {
-				return workflow.Errorf(workflow.EConflict, "kegiatan %d sudah dibatalkan; bukti tidak dapat ditambahkan", activityID)
-			}
+		if act.Status == workflow.ActivityCancelled {
+			return workflow.Errorf(workflow.EConflict, "kegiatan %d sudah dibatalkan; bukti tidak dapat ditambahkan", activityID)
 		}
 		if err := p.Err("bukti kegiatan tidak valid"); err != nil {
 			return err

@@ -20,8 +20,8 @@ type ExpenseInput struct {
 	SpentOn      workflow.Date `json:"spent_on" validate:"required,day" label:"Tanggal belanja"`
 	BudgetLineID int64         `json:"budget_line_id" validate:"required,gt=0" label:"Baris anggaran"`
 	ActivityID   int64         `json:"activity_id" validate:"gte=0" label:"Kegiatan"`
-	Vendor       string        `json:"vendor" validate:"required,max=200,nocontrol" label:"Nama toko/penyedia"`
-	Description  string        `json:"description" validate:"required,max=1000,nocontrol" label:"Uraian belanja"`
+	Vendor       string        `json:"vendor" validate:"notblank,max=200,nocontrol" label:"Nama toko/penyedia"`
+	Description  string        `json:"description" validate:"notblank,max=1000,nocontrol" label:"Uraian belanja"`
 	Amount       int64         `json:"amount" validate:"required,gt=0" label:"Nilai belanja"`
 	TaxPPN       int64         `json:"tax_ppn" validate:"gte=0" label:"PPN"`
 	TaxPPh       int64         `json:"tax_pph" validate:"gte=0" label:"PPh"`
@@ -62,7 +62,7 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 		if line == nil && e.BudgetLineID != 0 {
 			p.Add("budget_line_id", "baris anggaran tidak ditemukan pada hibah ini")
 		}
-		if e.ActivityID != 0 && !hasActivity(g, e.ActivityID) {
+		if _, ok := activityOf(g, e.ActivityID); e.ActivityID != 0 && !ok {
 			p.Add("activity_id", "kegiatan tidak ditemukan pada hibah ini")
 		}
 		if line != nil && e.Amount > 0 && e.Amount > line.Amount-line.Spent { // no sum that could overflow
@@ -111,13 +111,14 @@ func (s *Service) RecordExpense(ctx context.Context, a workflow.Actor, id int64,
 	return out, err
 }
 
-func hasActivity(g workflow.Grant, id int64) bool {
+// activityOf returns grant g's activity id, and whether g has it.
+func activityOf(g workflow.Grant, id int64) (workflow.Activity, bool) {
 	for _, act := range g.Activities {
 		if act.ID == id {
-			return true
+			return act, true
 		}
 	}
-	return false
+	return workflow.Activity{}, false
 }
 
 // flag attaches review flags; duplicate_receipt is for staff eyes only.
@@ -168,7 +169,7 @@ func (s *Service) Expenses(ctx context.Context, a workflow.Actor, id int64) ([]w
 
 // VoidInput is the body of an expense's void: why it is reversed.
 type VoidInput struct {
-	Reason string `json:"reason" validate:"required,max=1000,nocontrol" label:"Alasan pembatalan"`
+	Reason string `json:"reason" validate:"notblank,max=1000,nocontrol" label:"Alasan pembatalan"`
 }
 
 // VoidExpense voids an expense with a reason (treasurer, grant funded); the

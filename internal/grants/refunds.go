@@ -17,7 +17,7 @@ import (
 type RefundInput struct {
 	Amount int64         `json:"amount" validate:"required,gt=0" label:"Jumlah setoran"`
 	PaidOn workflow.Date `json:"paid_on" validate:"required,day" label:"Tanggal setor"`
-	NTPN   string        `json:"ntpn" validate:"required,max=40,nocontrol" label:"NTPN"`
+	NTPN   string        `json:"ntpn" validate:"notblank,max=40,nocontrol" label:"NTPN"`
 }
 
 var ntpnPattern = regexp.MustCompile(`^[0-9A-Z]{16}$`)

@@ -415,9 +415,9 @@ func (s *Service) Report(ctx context.Context, a workflow.Actor, id int64) (Docum
 }
 
 // frozenReport reads the frozen LPJ whole and checks it against the SHA-256
-// recorded when it was frozen: an auditor must never download altered
-// bytes under the recorded hash (the store is outside the database's
-// append-only guard). A mismatch is EInternal, logged, and names the way
+// recorded when it was frozen, for report.pdf and the dossier: an auditor
+// must never download altered bytes under the recorded hash (the store is
+// outside the database's append-only guard). A mismatch is EInternal, logged, and names the way
 // to check: /verify says report_matches false too.
 func (s *Service) frozenReport(ctx context.Context, r postgres.GrantReport) ([]byte, error) {
 	rc, err := s.openStored(ctx, r.SHA256)

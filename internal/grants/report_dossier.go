@@ -57,9 +57,13 @@ func (s *Service) Dossier(ctx context.Context, a workflow.Actor, id int64) (Doss
 	when := s.now().UTC()
 	var entries []reports.DossierEntry
 	if frozen != nil {
-		key := frozen.SHA256
-		entries = append(entries, reports.DossierEntry{Name: reportFileName(f.g.Number, false), Modified: frozen.CreatedAt,
-			Open: func() (io.ReadCloser, error) { return s.openStored(ctx, key) }})
+		// Checked against its recorded hash like report.pdf: the manifest
+		// would otherwise vouch for whatever bytes the store now holds.
+		pdf, err := s.frozenReport(ctx, *frozen)
+		if err != nil {
+			return Dossier{}, err
+		}
+		entries = append(entries, inMemory(reportFileName(f.g.Number, false), frozen.CreatedAt, pdf))
 	} else {
 		pdf, err := s.render(ctx, f, "")
 		if err != nil {

@@ -71,14 +71,14 @@ type Options struct {
 	// Mail queues an e-mail beside every new reminder (GRANTFLOW_SMTP_URL set).
 	Mail bool
 	// Rescan is how soon after a meeting is logged Run scans again, so that
-	// staff lists clear the flag too (default DefaultRescan); meetings
+	// staff lists clear the flag too (default a minute); meetings
 	// logged meanwhile share the scan.
 	Rescan time.Duration
 }
 
-// DefaultRescan is Options.Rescan's default: a minute, so that a group
+// defaultRescan is Options.Rescan's default: a minute, so that a group
 // logging several meetings in a row costs one scan.
-const DefaultRescan = time.Minute
+const defaultRescan = time.Minute
 
 // Service carries out the monitoring use cases against the database.
 type Service struct {
@@ -94,7 +94,7 @@ type Service struct {
 func New(db *postgres.DB, o Options) *Service {
 	s := &Service{db: db, now: o.Now, log: o.Logger, mail: o.Mail, rescan: o.Rescan, logged: make(chan struct{}, 1)}
 	if s.rescan <= 0 {
-		s.rescan = DefaultRescan
+		s.rescan = defaultRescan
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -344,18 +344,21 @@ func (s *Service) Meetings(ctx context.Context, a workflow.Actor, groupID int64)
 // zero Date: today), with history, cohorts and reminders. It waits for a
 // scan running elsewhere to finish.
 func (s *Service) Scan(ctx context.Context, asOf workflow.Date) (postgres.ScanResult, error) {
-	if asOf.IsZero() {
-		asOf = s.Today()
-	}
-	res, _, err := s.db.Scan(ctx, asOf, postgres.ScanOptions{Wait: true, Remind: true, Mail: s.mail})
-	return res, err
+	return s.scan(ctx, asOf, true)
 }
 
 // Recompute is Scan without the reminders: `grantflow monitor --as-of` for
 // a day other than today recomputes the statuses of that day, and the
 // reminders that day called for were that day's to send, not today's.
 func (s *Service) Recompute(ctx context.Context, asOf workflow.Date) (postgres.ScanResult, error) {
-	res, _, err := s.db.Scan(ctx, asOf, postgres.ScanOptions{Wait: true})
+	return s.scan(ctx, asOf, false)
+}
+
+func (s *Service) scan(ctx context.Context, asOf workflow.Date, remind bool) (postgres.ScanResult, error) {
+	if asOf.IsZero() {
+		asOf = s.Today()
+	}
+	res, _, err := s.db.Scan(ctx, asOf, postgres.ScanOptions{Wait: true, Remind: remind, Mail: s.mail})
 	return res, err
 }
 

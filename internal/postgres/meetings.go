@@ -152,19 +152,8 @@ type StatusSpan struct {
 func (q q) StatusHistory(ctx context.Context, groupID int64) ([]StatusSpan, error) {
 	const query = `SELECT status, since, until, scanned_on FROM monitoring_history WHERE group_id = $1 ORDER BY since DESC, id DESC`
 	out := []StatusSpan{}
-	rows, err := q.x.QueryxContext(ctx, query, groupID)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var h StatusSpan
-		if err := rows.Scan(&h.Status, &h.Since, &h.Until, &h.ScannedOn); err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, h)
-	}
-	return out, mapErr(rows.Err())
+	err := q.x.SelectContext(ctx, &out, query, groupID)
+	return out, mapErr(err)
 }
 
 // PhotoGrant returns the grant a meeting photo of group groupID is filed

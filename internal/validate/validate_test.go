@@ -47,6 +47,9 @@ func TestEachRuleFailsAlone(t *testing.T) {
 		{"embedded transfer path", grants.DisburseActionInput{DisbursementInput: grants.DisbursementInput{Tranche: 1, Amount: 1, TransferredOn: day, Reference: "T\x00"}}, "reference", "Nomor referensi bank"},
 		{"action comment", grants.DisburseActionInput{DisbursementInput: grants.DisbursementInput{Tranche: 1, Amount: 1, TransferredOn: day, Reference: "T"}, Comment: "\x00"}, "comment", "Komentar"},
 		{"void reason required", grants.VoidInput{}, "reason", "Alasan pembatalan wajib diisi"},
+		// Typed text that only looks filled in: a zero-width space.
+		{"void reason invisible", grants.VoidInput{Reason: "\u200b"}, "reason", "Alasan pembatalan wajib diisi"},
+		{"vendor invisible", func() any { e := expense(); e.Vendor = "\ufeff\u200b"; return e }(), "vendor", "Nama toko/penyedia wajib diisi"},
 		{"member name NUL", func() any { g := group(); g.Members[3].Name = "Siti\x00"; return g }(), "members[3].name", "Nama anggota mengandung karakter kontrol"},
 		{"member NIP length", func() any { g := group(); g.Members[2].NIP = strings.Repeat("1", 19); return g }(), "members[2].nip", "NIP anggota"},
 		{"group name NUL", func() any { g := group(); g.Name = "KKG\x00"; return g }(), "name", "Nama kelompok"},
