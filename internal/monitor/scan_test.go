@@ -275,6 +275,14 @@ func TestMeetingClearsFlagForStaff(t *testing.T) {
 	waitFor("dormant")
 	f.meet(g, day)
 	waitFor("active")
+	// The history the group reads keeps both, newest first.
+	log, err := f.mon.Meetings(ctxOf(t), f.verifier, g.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := log.History; len(h) != 2 || h[0].Status != "active" || h[0].Until != nil || h[1].Status != "dormant" || h[1].Until == nil {
+		t.Fatalf("history %+v, want active (open) then dormant (closed)", h)
+	}
 }
 
 // TestScanRace: scans on two connection pools at once (two instances) write
